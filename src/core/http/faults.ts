@@ -1,0 +1,29 @@
+// Fault bodies in each upstream service's own shape.
+import { statusTitles } from './errors.ts';
+
+export type FaultRenderer = (status: number, message: string) => unknown;
+
+const title = (status: number) => statusTitles[status] ?? 'Error';
+
+/** Keystone: {"error": {"code": 404, "title": "Not Found", "message": "..."}} */
+export const keystoneFault: FaultRenderer = (status, message) => ({
+  error: { code: status, title: title(status), message },
+});
+
+/** Nova, Cinder, Glance-style: {"itemNotFound": {"code": 404, "message": "..."}} */
+const novaNames: Record<number, string> = {
+  400: 'badRequest',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'itemNotFound',
+  405: 'badMethod',
+  406: 'notAcceptable',
+  409: 'conflictingRequest',
+  413: 'overLimit',
+  415: 'badMediaType',
+  501: 'notImplemented',
+  503: 'serviceUnavailable',
+};
+export const novaFault: FaultRenderer = (status, message) => ({
+  [novaNames[status] ?? 'computeFault']: { code: status, message },
+});

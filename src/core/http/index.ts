@@ -1,0 +1,9 @@
+export { createApp, type AppOptions } from './app.ts';
+export { HttpError, badRequest, unauthorized, forbidden, notFound, conflict, statusTitles } from './errors.ts';
+export { keystoneFault, novaFault, type FaultRenderer } from './faults.ts';
+export { parsePaging, pageAfterMarker, nextLink, type Page } from './paging.ts';
+export {
+  negotiateMicroversion, parseMicroversion, formatMicroversion, compareMicroversions, atLeast,
+  type Microversion, type MicroversionRange,
+} from './microversion.ts';
+export { versionEntry, requestBaseUrl, type VersionEntry } from './versions.ts';
