@@ -3,3 +3,4 @@ export { parseDatabaseUrl, maskUrlPassword, DatabaseUrlError, type Dialect, type
 export { migrateToLatest, appliedMigrations, MigrationError, type NamedMigration } from './migrations.ts';
 export { createScratchDatabase, type ScratchDatabase } from './scratch.ts';
 export { dbBool, fromDbBool, nowIso } from './values.ts';
+export { isUniqueViolation } from './errors.ts';

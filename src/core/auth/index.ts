@@ -1,0 +1,2 @@
+export { type RequestContext, policyCredentials } from './context.ts';
+import './request.ts';

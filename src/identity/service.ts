@@ -1,0 +1,87 @@
+// What the launcher starts for identity: its database (migrated), the token keys, the HTTP API.
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createApp, keystoneFault } from '../core/http/index.ts';
+import { openDatabase, migrateToLatest } from '../core/db/index.ts';
+import { Enforcer } from '../core/policy/index.ts';
+import type { Config } from '../core/config/index.ts';
+import { identityMigrations } from './db/migrations.ts';
+import { IdentityStore } from './db/store.ts';
+import type { IdentityDatabase } from './db/schema.ts';
+import { identitySection, type IdentitySettings } from './settings.ts';
+import { identityPolicyDefaults } from './policy.ts';
+import { TokenProvider } from './token/token-provider.ts';
+import { setup as setupKeys } from './token/key-repository.ts';
+import { TokenService } from './token/token-service.ts';
+import { Authenticator } from './token/authenticate.ts';
+import { ServiceCatalog } from './catalog/service-catalog.ts';
+import type { IdentityDeps } from './api/common.ts';
+import { registerIdentityApi } from './api/routes.ts';
+
+export interface IdentityServiceOptions {
+  config: Config;
+  logger: Logger;
+  /** where the all-in-one keeps SQLite files and keys when the config names none */
+  stateDir: string;
+  /** policy.yaml overrides, if any */
+  policyFile?: string;
+}
+
+export interface IdentityService {
+  app: FastifyInstance;
+  deps: IdentityDeps;
+  close(): Promise<void>;
+}
+
+export function identityDatabaseUrl(config: Config, stateDir: string): string {
+  return config.section(identitySection).connection || `sqlite:///${join(stateDir, 'identity.db')}`;
+}
+
+export function identityKeyRepository(config: Config, stateDir: string): string {
+  return config.section(identitySection).key_repository || join(stateDir, 'fernet-keys');
+}
+
+export function identitySettings(config: Config): IdentitySettings {
+  const s = config.section(identitySection);
+  return {
+    tokenExpiration: s.token_expiration,
+    allowExpiredWindow: s.allow_expired_window,
+    passwordHashCost: s.password_hash_cost,
+    maxActiveKeys: s.max_active_keys,
+    publicEndpoint: s.public_endpoint || undefined,
+  };
+}
+
+/** Opens and migrates identity's database. */
+export async function openIdentityStore(url: string): Promise<{ store: IdentityStore; close: () => Promise<void> }> {
+  const database = await openDatabase<IdentityDatabase>(url);
+  try {
+    await migrateToLatest(database.db, 'identity', identityMigrations);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  return { store: new IdentityStore(database.db), close: database.close };
+}
+
+export async function createIdentityService(opts: IdentityServiceOptions): Promise<IdentityService> {
+  const settings = identitySettings(opts.config);
+  const keyDir = identityKeyRepository(opts.config, opts.stateDir);
+  setupKeys(keyDir);
+  const { store, close } = await openIdentityStore(identityDatabaseUrl(opts.config, opts.stateDir));
+  const provider = new TokenProvider({ keyRepository: keyDir });
+  const tokens = new TokenService(store, provider, new ServiceCatalog(store.db), settings);
+  const policy = new Enforcer(identityPolicyDefaults, { policyFile: opts.policyFile });
+  const deps: IdentityDeps = { store, policy, tokens, settings, logger: opts.logger };
+  const app = createApp({ service: 'identity', fault: keystoneFault, logger: opts.logger });
+  registerIdentityApi(app, deps, new Authenticator(store, tokens, settings));
+  return {
+    app,
+    deps,
+    close: async () => {
+      await app.close();
+      await close();
+    },
+  };
+}
