@@ -24,8 +24,6 @@ export interface IdentityServiceOptions {
   logger: Logger;
   /** where the all-in-one keeps SQLite files and keys when the config names none */
   stateDir: string;
-  /** policy.yaml overrides, if any */
-  policyFile?: string;
 }
 
 export interface IdentityService {
@@ -72,7 +70,8 @@ export async function createIdentityService(opts: IdentityServiceOptions): Promi
   const { store, close } = await openIdentityStore(identityDatabaseUrl(opts.config, opts.stateDir));
   const provider = new TokenProvider({ keyRepository: keyDir });
   const tokens = new TokenService(store, provider, new ServiceCatalog(store.db), settings);
-  const policy = new Enforcer(identityPolicyDefaults, { policyFile: opts.policyFile });
+  const policyFile = opts.config.section(identitySection).policy_file || undefined;
+  const policy = new Enforcer(identityPolicyDefaults, { policyFile });
   const deps: IdentityDeps = { store, policy, tokens, settings, logger: opts.logger };
   const app = createApp({ service: 'identity', fault: keystoneFault, logger: opts.logger });
   registerIdentityApi(app, deps, new Authenticator(store, tokens, settings));

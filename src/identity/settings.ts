@@ -9,6 +9,7 @@ export const identitySection = defineSection('identity', {
   allow_expired_window: int({ default: 172800, min: 0, help: 'Seconds past expiry during which a service may still validate a token with allow_expired.' }),
   password_hash_cost: int({ default: 15, min: 10, max: 20, help: 'scrypt cost as log2(N); each step doubles the time and memory a password check takes.' }),
   public_endpoint: str({ help: 'Base URL clients reach identity at, used in links. Empty: taken from the request.' }),
+  policy_file: str({ help: 'A policy.yaml (or .json) whose rules override the defaults. Empty: the defaults only.' }),
   port: int({ default: 5000, min: 0, max: 65535, help: 'Port the identity API listens on.' }),
 });
 
