@@ -24,11 +24,19 @@ export interface IdentityServiceOptions {
   logger: Logger;
   /** where the all-in-one keeps SQLite files and keys when the config names none */
   stateDir: string;
+  /**
+   * Create the Fernet key repository when it is empty (the all-in-one). A split node must not:
+   * keys of its own would make every other node's tokens unreadable to it, so it refuses to
+   * start until the shared keys are in place (`tenrec identity fernet-setup`, then copy).
+   */
+  createKeys?: boolean;
 }
 
 export interface IdentityService {
   app: FastifyInstance;
   deps: IdentityDeps;
+  /** Re-reads the Fernet keys (after a rotation); on failure keeps the keys in use and throws. */
+  reloadKeys(): void;
   close(): Promise<void>;
 }
 
@@ -66,7 +74,7 @@ export async function openIdentityStore(url: string): Promise<{ store: IdentityS
 export async function createIdentityService(opts: IdentityServiceOptions): Promise<IdentityService> {
   const settings = identitySettings(opts.config);
   const keyDir = identityKeyRepository(opts.config, opts.stateDir);
-  setupKeys(keyDir);
+  if (opts.createKeys) setupKeys(keyDir);
   const { store, close } = await openIdentityStore(identityDatabaseUrl(opts.config, opts.stateDir));
   const provider = new TokenProvider({ keyRepository: keyDir });
   const tokens = new TokenService(store, provider, new ServiceCatalog(store.db), settings);
@@ -78,6 +86,7 @@ export async function createIdentityService(opts: IdentityServiceOptions): Promi
   return {
     app,
     deps,
+    reloadKeys: () => provider.reload(),
     close: async () => {
       await app.close();
       await close();

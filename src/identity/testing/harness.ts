@@ -39,7 +39,7 @@ export async function startIdentity(databaseAdminUrl = 'sqlite://', settings: Re
     schemas: [identitySection],
     overrides: { identity: { connection, password_hash_cost: '10', ...settings } },
   });
-  const service = await createIdentityService({ config, logger: silentLogger, stateDir });
+  const service = await createIdentityService({ config, logger: silentLogger, stateDir, createKeys: true });
   await service.app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
   const boot = await bootstrapIdentity(service.deps.store, { adminPassword: ADMIN_PASSWORD, publicUrl: `${url}/v3`, passwordHashCost: 10 });

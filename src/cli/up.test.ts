@@ -1,0 +1,174 @@
+// `tenrec up` end to end: the real command in a child process, a real port, a real token.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { decrypt } from '../identity/token/fernet.ts';
+import { childEnv, freePort, spawnTenrec, tenrec, type TenrecProcess } from './testing.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'tenrec-up-'));
+const state = join(root, 'state');
+const home = join(root, 'home');
+const emptyConf = join(root, 'empty.conf');
+const userClouds = join(home, '.config', 'openstack', 'clouds.yaml');
+let port: number;
+let env: Record<string, string>;
+let running: TenrecProcess | undefined;
+
+before(async () => {
+  port = await freePort();
+  env = childEnv(home, { TENREC_DEFAULT_LOG_LEVEL: 'info' });
+  writeFileSync(emptyConf, '');
+  // The user already has a cloud of their own (and a comment): both must survive.
+  mkdirSync(join(home, '.config', 'openstack'), { recursive: true });
+  writeFileSync(userClouds, '# my clouds\nclouds:\n  other:\n    auth:\n      auth_url: https://other.example/v3\n', { mode: 0o640 });
+});
+after(() => {
+  running?.child.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+function up(): TenrecProcess {
+  running = spawnTenrec(['up', '--state-dir', state, '--port-identity', String(port), '--config-file', emptyConf], env);
+  return running;
+}
+
+async function passwordLogin(password: string): Promise<{ status: number; token: string | null; body: any }> {
+  const res = await fetch(`http://127.0.0.1:${port}/v3/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password } } },
+        scope: { project: { name: 'admin', domain: { name: 'Default' } } },
+      },
+    }),
+  });
+  return { status: res.status, token: res.headers.get('x-subject-token'), body: await res.json() };
+}
+
+const mode = (path: string) => statSync(path).mode & 0o777;
+const adminPassword = () => readFileSync(join(state, 'admin-password'), 'utf8').trim();
+
+describe('tenrec up', () => {
+  let firstUserId: string;
+  let firstProjectId: string;
+
+  test('first run: ready, generated password printed once and saved, password auth works, SIGTERM exits 0', async () => {
+    const p = up();
+    const out = await p.waitForOutput(/ready in \d+ ms/);
+    const password = adminPassword();
+    assert.match(password, /^[A-Za-z0-9_-]{20,}$/);
+    assert.equal(mode(join(state, 'admin-password')), 0o600);
+    assert.ok(out.includes(password), 'the generated password is shown on the first run');
+    assert.ok(out.includes(`http://127.0.0.1:${port}/v3`));
+
+    const login = await passwordLogin(password);
+    assert.equal(login.status, 201);
+    assert.ok(login.token);
+    assert.equal(login.body.token.user.name, 'admin');
+    firstUserId = login.body.token.user.id;
+    firstProjectId = login.body.token.project.id;
+    assert.equal((await passwordLogin('wrong')).status, 401);
+
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0);
+  });
+
+  test('clouds.yaml and openrc (0600), and the cloud merged into the user clouds.yaml', () => {
+    const password = adminPassword();
+    const cloud = {
+      auth: {
+        auth_url: `http://127.0.0.1:${port}/v3`,
+        username: 'admin',
+        password,
+        project_name: 'admin',
+        user_domain_name: 'Default',
+        project_domain_name: 'Default',
+      },
+      region_name: 'RegionOne',
+      interface: 'public',
+      identity_api_version: 3,
+    };
+    assert.deepEqual(parse(readFileSync(join(state, 'clouds.yaml'), 'utf8')), { clouds: { tenrec: cloud } });
+    assert.equal(mode(join(state, 'clouds.yaml')), 0o600);
+
+    const openrc = readFileSync(join(state, 'openrc'), 'utf8');
+    for (const line of [
+      `export OS_AUTH_URL=http://127.0.0.1:${port}/v3`,
+      'export OS_USERNAME=admin',
+      `export OS_PASSWORD=${password}`,
+      'export OS_PROJECT_NAME=admin',
+      'export OS_USER_DOMAIN_NAME=Default',
+      'export OS_PROJECT_DOMAIN_NAME=Default',
+      'export OS_REGION_NAME=RegionOne',
+      'export OS_IDENTITY_API_VERSION=3',
+      'export OS_INTERFACE=public',
+    ]) {
+      assert.ok(openrc.split('\n').includes(line), `openrc has ${line}`);
+    }
+    assert.equal(mode(join(state, 'openrc')), 0o600);
+
+    const userText = readFileSync(userClouds, 'utf8');
+    assert.match(userText, /^# my clouds/);
+    const user = parse(userText);
+    assert.deepEqual(user.clouds.other, { auth: { auth_url: 'https://other.example/v3' } });
+    assert.deepEqual(user.clouds.tenrec, cloud);
+    assert.equal(mode(userClouds), 0o640, 'an existing file keeps its mode');
+  });
+
+  test('second run: same admin user and project, no new password printed; fernet-rotate + SIGHUP reloads keys', async () => {
+    const password = adminPassword();
+    const p = up();
+    const out = await p.waitForOutput(/ready in \d+ ms/);
+    assert.ok(!out.includes(password), 'the password is not shown again');
+    assert.doesNotMatch(out, /generated/);
+    assert.equal(adminPassword(), password);
+
+    const login = await passwordLogin(password);
+    assert.equal(login.status, 201);
+    assert.equal(login.body.token.user.id, firstUserId);
+    assert.equal(login.body.token.project.id, firstProjectId);
+
+    const rotated = await tenrec(['identity', 'fernet-rotate', '--state-dir', state, '--config-file', emptyConf], env);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(rotated.stdout, /^\s+2\s+primary\s.*\(promoted from staged\)$/m);
+    p.child.kill('SIGHUP');
+    // After the reload, new tokens are signed with the new primary key 2.
+    const newPrimary = readFileSync(join(state, 'fernet-keys', '2'), 'utf8').trim();
+    let signedWithNewKey = false;
+    for (let i = 0; i < 100 && !signedWithNewKey; i++) {
+      const { token } = await passwordLogin(password);
+      try {
+        decrypt([newPrimary], token! + '='.repeat((4 - (token!.length % 4)) % 4));
+        signedWithNewKey = true;
+      } catch {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    assert.ok(signedWithNewKey, 'tokens are signed with the rotated-in primary key after SIGHUP');
+    assert.match(p.stderr(), /"reason":"SIGHUP".*"msg":"fernet keys reloaded"/);
+    assert.equal(p.child.exitCode, null, 'SIGHUP does not stop the process');
+
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0);
+  });
+
+  test('a port in use: one clear line, exit 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const taken = (blocker.address() as AddressInfo).port;
+    try {
+      const r = await tenrec(['up', '--state-dir', state, '--port-identity', String(taken), '--config-file', emptyConf], env);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`^tenrec: cannot listen on 127\\.0\\.0\\.1:${taken} for identity: address already in use`, 'm'));
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+      assert.doesNotMatch(r.stdout, /ready/);
+    } finally {
+      blocker.close();
+    }
+  });
+});
