@@ -75,11 +75,12 @@ export async function createIdentityService(opts: IdentityServiceOptions): Promi
   const settings = identitySettings(opts.config);
   const keyDir = identityKeyRepository(opts.config, opts.stateDir);
   if (opts.createKeys) setupKeys(keyDir);
-  const { store, close } = await openIdentityStore(identityDatabaseUrl(opts.config, opts.stateDir));
+  // Keys first: a node without them must fail before it holds any database connection.
   const provider = new TokenProvider({ keyRepository: keyDir });
-  const tokens = new TokenService(store, provider, new ServiceCatalog(store.db), settings);
   const policyFile = opts.config.section(identitySection).policy_file || undefined;
   const policy = new Enforcer(identityPolicyDefaults, { policyFile });
+  const { store, close } = await openIdentityStore(identityDatabaseUrl(opts.config, opts.stateDir));
+  const tokens = new TokenService(store, provider, new ServiceCatalog(store.db), settings);
   const deps: IdentityDeps = { store, policy, tokens, settings, logger: opts.logger };
   const app = createApp({ service: 'identity', fault: keystoneFault, logger: opts.logger });
   registerIdentityApi(app, deps, new Authenticator(store, tokens, settings));

@@ -7,6 +7,16 @@ import { registerVersions } from './versions.ts';
 import { registerAuthTokens } from './auth-tokens.ts';
 import { registerDomains } from './domains.ts';
 import { registerProjects } from './projects.ts';
+import { registerRoles } from './roles.ts';
+import { registerImpliedRoles } from './implied-roles.ts';
+import { registerGrants } from './grants.ts';
+import { registerRoleAssignments } from './role-assignments.ts';
+import { registerRegions } from './regions.ts';
+import { registerServices } from './services.ts';
+import { registerEndpoints } from './endpoints.ts';
+import { registerApplicationCredentials } from './application-credentials.ts';
+import { registerUsers } from './users.ts';
+import { registerGroups } from './groups.ts';
 
 export function registerIdentityApi(app: FastifyInstance, deps: IdentityDeps, authenticator: Authenticator): void {
   registerAuthHook(app, deps);
@@ -14,4 +24,14 @@ export function registerIdentityApi(app: FastifyInstance, deps: IdentityDeps, au
   registerAuthTokens(app, deps, authenticator);
   registerDomains(app, deps);
   registerProjects(app, deps);
+  registerRoles(app, deps);
+  registerImpliedRoles(app, deps);
+  registerGrants(app, deps);
+  registerRoleAssignments(app, deps);
+  registerRegions(app, deps);
+  registerServices(app, deps);
+  registerEndpoints(app, deps);
+  registerApplicationCredentials(app, deps);
+  registerUsers(app, deps);
+  registerGroups(app, deps);
 }
