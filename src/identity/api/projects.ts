@@ -8,6 +8,7 @@ import { getDomainRow, getProjectRow } from '../db/lookups.ts';
 import { authorize, bodyObject, collection, contextOf, extraOf, field, newId, queryBool, uniquely, type IdentityDeps } from './common.ts';
 import { domainView, projectView } from './views.ts';
 import { deleteProjectData } from './project-data.ts';
+import { addHierarchy } from './project-hierarchy.ts';
 
 const KNOWN = ['id', 'name', 'description', 'enabled', 'tags', 'options', 'domain_id', 'parent_id', 'is_domain'];
 const MAX_TAGS = 80;
@@ -68,11 +69,7 @@ export function registerProjects(app: FastifyInstance, deps: IdentityDeps): void
     const row = await load(req.params.id);
     authorize(req, deps, 'identity:get_project', target(row));
     const result = await view(req, row);
-    const q = req.query as Record<string, string | undefined>;
-    if (q.parents_as_ids !== undefined || q.subtree_as_ids !== undefined) {
-      // hierarchy views are not offered yet; say so rather than ignore the request
-      throw new HttpError(501, 'parents_as_ids and subtree_as_ids are not implemented.');
-    }
+    await addHierarchy(req, deps, row, result.project);
     return result;
   });
 
