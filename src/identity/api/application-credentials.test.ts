@@ -118,6 +118,14 @@ for (const backend of await identityBackends()) {
       assert.equal((await create({ name: 'bad-role', roles: [{}] })).status, 400);
     });
 
+    test('expires_at is echoed to the microsecond, as tempest checks', async () => {
+      const res = await create({ name: 'micro', expires_at: '2031-05-06T07:08:09.123456' });
+      assert.equal(res.status, 201);
+      assert.equal(res.body.application_credential.expires_at, '2031-05-06T07:08:09.123456');
+      const zoned = await create({ name: 'zoned', expires_at: '2031-05-06T09:08:09+02:00' });
+      assert.equal(zoned.body.application_credential.expires_at, '2031-05-06T07:08:09.000000');
+    });
+
     test('create errors: 400 bad input, 409 duplicate name, 403 other user or unscoped token', async () => {
       assert.equal((await create({})).status, 400);
       assert.equal((await create({ name: '' })).status, 400);

@@ -25,7 +25,9 @@ interface RoleRef { id: string; name: string; domain_id: string }
 
 /** Keystone shows an application credential's expiry without a zone (UTC), microseconds: clients parse exactly that. */
 function expiryView(value: string | null): string | null {
-  return value ? new Date(value).toISOString().replace(/\.(\d{3})Z$/, '.$1000') : null;
+  if (!value) return null;
+  const [whole, fraction = ''] = value.replace(/Z$/, '').split('.');
+  return `${whole}.${fraction.padEnd(6, '0').slice(0, 6)}`;
 }
 
 /** The credential's view; never its secret (the create answer adds it). */
@@ -71,7 +73,11 @@ function parseExpiry(value: string | null | undefined): string | null {
   const at = Date.parse(zoned);
   if (Number.isNaN(at)) throw badRequest(`Invalid input for field 'expires_at': '${value}' is not a valid time.`);
   if (at <= Date.now()) throw badRequest("The 'expires_at' must not be before now.");
-  return new Date(at).toISOString();
+  // Kept to the microsecond the client gave (Keystone echoes it exactly), in UTC.
+  const fraction = /^[^.]*T[\d:]+\.(\d+)(Z)?$/i.exec(value);
+  const micros = fraction ? fraction[1]!.padEnd(6, '0').slice(0, 6) : '000000';
+  const utc = new Date(at).toISOString();
+  return fraction ? utc.replace(/\.\d{3}Z$/, `.${micros}Z`) : utc;
 }
 
 /** The roles a new credential gets: those asked for plus what they imply, all held by the token. */

@@ -7,7 +7,7 @@ import { ROOT_DOMAIN_ID } from '../db/schema.ts';
 import { getDomainRow } from '../db/lookups.ts';
 import { authorize, bodyObject, collection, extraOf, field, newId, queryBool, uniquely, type IdentityDeps } from './common.ts';
 import { domainView } from './views.ts';
-import { deleteProjectData } from './project-data.ts';
+import { deleteDomainData } from './project-data.ts';
 
 const KNOWN = ['id', 'name', 'description', 'enabled', 'tags', 'options', 'explicit_domain_id'];
 
@@ -92,18 +92,7 @@ export function registerDomains(app: FastifyInstance, deps: IdentityDeps): void 
     authorize(req, deps, 'identity:delete_domain', { target: { domain: { id: row.id } } });
     if (row.enabled) throw new HttpError(403, 'Cannot delete a domain that is enabled, please disable it first.');
     await deps.store.write(async (tx) => {
-      const projects = await tx.selectFrom('project').select('id').where('domain_id', '=', row.id).execute();
-      for (const p of projects) await deleteProjectData(tx, p.id);
-      await tx.deleteFrom('project').where('domain_id', '=', row.id).execute();
-      const users = await tx.selectFrom('user').select('id').where('domain_id', '=', row.id).execute();
-      const groups = await tx.selectFrom('user_group').select('id').where('domain_id', '=', row.id).execute();
-      const actors = [...users, ...groups].map((a) => a.id);
-      if (actors.length) await tx.deleteFrom('assignment').where('actor_id', 'in', actors).execute();
-      await tx.deleteFrom('user').where('domain_id', '=', row.id).execute();
-      await tx.deleteFrom('user_group').where('domain_id', '=', row.id).execute();
-      await tx.deleteFrom('role').where('domain_id', '=', row.id).execute();
-      await deleteProjectData(tx, row.id);
-      await tx.deleteFrom('project').where('id', '=', row.id).execute();
+      await deleteDomainData(tx, row.id);
       await deps.tokens.revokeMatching(tx, { domain_id: row.id });
     });
     reply.status(204).send();

@@ -5,9 +5,9 @@ import { dbBool, fromDbBool } from '../../core/db/index.ts';
 import { HttpError, badRequest, notFound } from '../../core/http/index.ts';
 import { ROOT_DOMAIN_ID, type ProjectTable } from '../db/schema.ts';
 import { getDomainRow, getProjectRow } from '../db/lookups.ts';
-import { authorize, bodyObject, collection, contextOf, extraOf, field, newId, queryBool, uniquely, type IdentityDeps } from './common.ts';
-import { domainView, projectView } from './views.ts';
-import { deleteProjectData } from './project-data.ts';
+import { authorize, baseUrl, bodyObject, collection, contextOf, extraOf, field, newId, queryBool, uniquely, type IdentityDeps } from './common.ts';
+import { projectView } from './views.ts';
+import { deleteDomainData, deleteProjectData } from './project-data.ts';
 import { addHierarchy } from './project-hierarchy.ts';
 
 const KNOWN = ['id', 'name', 'description', 'enabled', 'tags', 'options', 'domain_id', 'parent_id', 'is_domain'];
@@ -30,8 +30,9 @@ export function registerProjects(app: FastifyInstance, deps: IdentityDeps): void
     const q = db().selectFrom('project_tag').selectAll();
     return (id ? q.where('project_id', '=', id) : q).execute();
   };
+  // A domain is a project acting as a domain: the projects API reaches it too.
   const load = async (id: string) => {
-    const row = await getProjectRow(db(), id);
+    const row = (await getProjectRow(db(), id)) ?? (await getDomainRow(db(), id));
     if (!row) throw notFound(`Could not find project: ${id}.`);
     return row;
   };
@@ -61,8 +62,7 @@ export function registerProjects(app: FastifyInstance, deps: IdentityDeps): void
       if (notAny && notAny.some((t) => has.has(t))) return false;
       return true;
     });
-    const render = isDomain ? domainView : projectView;
-    return collection(req, deps, 'projects', kept.map((p) => ({ ...render(req, deps, p, allTags), is_domain: isDomain })));
+    return collection(req, deps, 'projects', kept.map((p) => projectView(req, deps, p, allTags)));
   });
 
   app.get<{ Params: { id: string } }>('/v3/projects/:id', async (req) => {
@@ -112,7 +112,7 @@ export function registerProjects(app: FastifyInstance, deps: IdentityDeps): void
     );
     reply.status(201);
     const created = (await db().selectFrom('project').selectAll().where('id', '=', row.id).executeTakeFirst())!;
-    return { project: { ...projectView(req, deps, created, await tagsOf(row.id)), is_domain: isDomain } };
+    return { project: projectView(req, deps, created, await tagsOf(row.id)) };
   });
 
   app.patch<{ Params: { id: string } }>('/v3/projects/:id', async (req) => {
@@ -140,15 +140,25 @@ export function registerProjects(app: FastifyInstance, deps: IdentityDeps): void
           await tx.deleteFrom('project_tag').where('project_id', '=', row.id).execute();
           for (const t of tags) await tx.insertInto('project_tag').values({ project_id: row.id, name: t }).execute();
         }
-        if (enabled === false && fromDbBool(row.enabled)) await deps.tokens.revokeMatching(tx, { project_id: row.id });
+        if (enabled === false && fromDbBool(row.enabled)) {
+          await deps.tokens.revokeMatching(tx, fromDbBool(row.is_domain) ? { domain_id: row.id } : { project_id: row.id });
+        }
       }),
     );
-    return view(req, (await getProjectRow(db(), row.id))!);
+    return view(req, await load(row.id));
   });
 
   app.delete<{ Params: { id: string } }>('/v3/projects/:id', async (req, reply) => {
     const row = await load(req.params.id);
     authorize(req, deps, 'identity:delete_project', target(row));
+    if (fromDbBool(row.is_domain)) {
+      if (fromDbBool(row.enabled)) throw new HttpError(403, 'Cannot delete a domain that is enabled, please disable it first.');
+      await deps.store.write(async (tx) => {
+        await deleteDomainData(tx, row.id);
+        await deps.tokens.revokeMatching(tx, { domain_id: row.id });
+      });
+      return reply.status(204).send();
+    }
     const child = await db().selectFrom('project').select('id').where('parent_id', '=', row.id).executeTakeFirst();
     if (child) {
       throw new HttpError(403, `Cannot delete the project ${row.id} since it is not a leaf in the hierarchy. Use the cascade option if you want to delete a whole subtree.`);
@@ -202,8 +212,9 @@ export function registerProjects(app: FastifyInstance, deps: IdentityDeps): void
     if (!existing.includes(req.params.tag)) {
       await deps.store.write((tx) => tx.insertInto('project_tag').values({ project_id: row.id, name: req.params.tag }).execute());
     }
-    reply.status(201).header('location', `${req.url}`);
-    return { tags: tags.sort() };
+    void tags;
+    // Keystone answers an added tag with 201 and no body.
+    reply.status(201).header('location', `${baseUrl(req, deps)}/v3/projects/${row.id}/tags/${encodeURIComponent(req.params.tag)}`).send();
   });
 
   app.delete<{ Params: { id: string; tag: string } }>('/v3/projects/:id/tags/:tag', async (req, reply) => {

@@ -34,6 +34,36 @@ for (const backend of await identityBackends()) {
       assert.equal((await h.admin.send('GET', `/v3/projects/${p.id}`)).status, 404);
     });
 
+    test('a project acting as a domain is reachable through both APIs', async () => {
+      const created = await h.admin.call('POST', '/v3/projects', { body: { project: { name: 'dom-as-project', is_domain: true } } });
+      const d = created.body.project;
+      assert.equal(d.is_domain, true);
+      assert.equal(d.domain_id, null);
+      const asProjects = await h.admin.call('GET', '/v3/projects?is_domain=true');
+      assert.ok(asProjects.body.projects.some((p: any) => p.id === d.id && p.is_domain === true));
+      const asDomains = await h.admin.call('GET', '/v3/domains');
+      assert.ok(asDomains.body.domains.some((x: any) => x.id === d.id));
+      assert.equal((await h.admin.send('DELETE', `/v3/projects/${d.id}`)).status, 403);
+      const disabled = await h.admin.call('PATCH', `/v3/projects/${d.id}`, { body: { project: { enabled: false } } });
+      assert.equal(disabled.body.project.enabled, false);
+      assert.equal((await h.admin.send('DELETE', `/v3/projects/${d.id}`)).status, 204);
+      assert.equal((await h.admin.send('GET', `/v3/domains/${d.id}`)).status, 404);
+    });
+
+    test('project tags one by one and all at once', async () => {
+      const p = (await h.admin.call('POST', '/v3/projects', { body: { project: { name: 'tagged' } } })).body.project;
+      const added = await h.admin.send('PUT', `/v3/projects/${p.id}/tags/blue`);
+      assert.equal(added.status, 201);
+      assert.equal(added.body, '');
+      assert.equal((await h.admin.send('GET', `/v3/projects/${p.id}/tags/blue`)).status, 204);
+      const all = await h.admin.call('PUT', `/v3/projects/${p.id}/tags`, { body: { tags: ['x', 'y'] } });
+      assert.deepEqual(all.body.tags, ['x', 'y']);
+      assert.equal((await h.admin.send('GET', `/v3/projects/${p.id}/tags/blue`)).status, 404);
+      assert.equal((await h.admin.send('PUT', `/v3/projects/${p.id}/tags`, { body: { tags: ['a,b'] } })).status, 400);
+      assert.equal((await h.admin.send('DELETE', `/v3/projects/${p.id}/tags`)).status, 204);
+      assert.deepEqual((await h.admin.call('GET', `/v3/projects/${p.id}/tags`)).body.tags, []);
+    });
+
     test('wrong password and unknown user get the same 401', async () => {
       const a = await h.anonymous().send('POST', '/v3/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: 'nope' } } } } } });
       const b = await h.anonymous().send('POST', '/v3/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { name: 'ghost', domain: { id: 'default' }, password: 'nope' } } } } } });

@@ -7,15 +7,16 @@ import { parseJson, selfLink, type IdentityDeps } from './common.ts';
 const tagsOf = (id: string, tags: ProjectTagTable[]) => tags.filter((t) => t.project_id === id).map((t) => t.name).sort();
 
 export function projectView(req: FastifyRequest, deps: IdentityDeps, p: ProjectTable, tags: ProjectTagTable[]) {
+  const isDomain = fromDbBool(p.is_domain);
   return {
     ...parseJson(p.extra),
     id: p.id,
     name: p.name,
-    domain_id: p.domain_id,
+    domain_id: isDomain ? null : p.domain_id,
     description: p.description ?? '',
     enabled: fromDbBool(p.enabled),
     parent_id: p.parent_id,
-    is_domain: false,
+    is_domain: isDomain,
     tags: tagsOf(p.id, tags),
     options: {},
     links: selfLink(req, deps, `projects/${p.id}`),
