@@ -48,22 +48,72 @@ async function ensureAssignment(tx: IdentityTx, type: 'UserProject' | 'UserSyste
   if (!found) await tx.insertInto('assignment').values({ type, actor_id: actor, target_id: target, role_id: role, inherited: 0 }).execute();
 }
 
-async function ensureEndpoints(tx: IdentityTx, opts: BootstrapOptions, region: string): Promise<void> {
-  let service = await tx.selectFrom('service').select('id').where('type', '=', 'identity').executeTakeFirst();
+export interface ServiceEndpoints {
+  type: string;
+  name: string;
+  region: string;
+  /** internal and admin default to the public URL */
+  publicUrl: string;
+  internalUrl?: string;
+  adminUrl?: string;
+}
+
+/** The service of `type` in the catalog with public, internal and admin endpoints at these URLs. */
+async function ensureEndpoints(tx: IdentityTx, e: ServiceEndpoints): Promise<void> {
+  let service = await tx.selectFrom('service').select('id').where('type', '=', e.type).executeTakeFirst();
   if (!service) {
     service = { id: newId() };
-    await tx.insertInto('service').values({ id: service.id, type: 'identity', enabled: 1, extra: JSON.stringify({ name: 'keystone' }) }).execute();
+    await tx.insertInto('service').values({ id: service.id, type: e.type, enabled: 1, extra: JSON.stringify({ name: e.name }) }).execute();
   }
-  const urls = { public: opts.publicUrl, internal: opts.internalUrl ?? opts.publicUrl, admin: opts.adminUrl ?? opts.publicUrl };
+  const existingRegion = await tx.selectFrom('region').select('id').where('id', '=', e.region).executeTakeFirst();
+  if (!existingRegion) await tx.insertInto('region').values({ id: e.region, description: '', parent_region_id: null, extra: '{}' }).execute();
+  const urls = { public: e.publicUrl, internal: e.internalUrl ?? e.publicUrl, admin: e.adminUrl ?? e.publicUrl };
   for (const [iface, url] of Object.entries(urls)) {
     const existing = await tx.selectFrom('endpoint').select(['id', 'url']).where('service_id', '=', service.id)
-      .where('interface', '=', iface).where('region_id', '=', region).executeTakeFirst();
+      .where('interface', '=', iface).where('region_id', '=', e.region).executeTakeFirst();
     if (!existing) {
-      await tx.insertInto('endpoint').values({ id: newId(), service_id: service.id, interface: iface, url, region_id: region, enabled: 1, extra: '{}' }).execute();
+      await tx.insertInto('endpoint').values({ id: newId(), service_id: service.id, interface: iface, url, region_id: e.region, enabled: 1, extra: '{}' }).execute();
     } else if (existing.url !== url) {
       await tx.updateTable('endpoint').set({ url }).where('id', '=', existing.id).execute();
     }
   }
+}
+
+/** Registers (or updates) a service and its endpoints in the catalog; idempotent. */
+export function registerService(store: IdentityStore, e: ServiceEndpoints): Promise<void> {
+  return store.write((tx) => ensureEndpoints(tx, e));
+}
+
+/**
+ * A service user (as the image service uses to validate tokens and call other services): a
+ * user in the Default domain holding admin and service on the `service` project. Idempotent;
+ * a re-run sets the password it is given.
+ */
+export async function ensureServiceUser(store: IdentityStore, opts: { username: string; password: string; project?: string; passwordHashCost?: number }): Promise<string> {
+  const projectName = opts.project ?? 'service';
+  const hash = await hashPassword(opts.password, { logN: opts.passwordHashCost });
+  return store.write(async (tx) => {
+    let project = await tx.selectFrom('project').select('id').where('domain_id', '=', DEFAULT_DOMAIN_ID).where('name', '=', projectName).executeTakeFirst();
+    if (!project) {
+      project = { id: newId() };
+      await tx.insertInto('project').values({
+        id: project.id, name: projectName, domain_id: DEFAULT_DOMAIN_ID, parent_id: DEFAULT_DOMAIN_ID, is_domain: 0, enabled: 1,
+        description: 'Service users of the cloud', extra: '{}',
+      }).execute();
+    }
+    let user = await tx.selectFrom('user').select('id').where('domain_id', '=', DEFAULT_DOMAIN_ID).where('name', '=', opts.username).executeTakeFirst();
+    if (!user) {
+      user = { id: newId() };
+      await tx.insertInto('user').values({
+        id: user.id, domain_id: DEFAULT_DOMAIN_ID, name: opts.username, enabled: 1, password_hash: hash, password_created_at: nowIso(),
+        password_expires_at: null, default_project_id: project.id, description: `The ${opts.username} service`, options: '{}', extra: '{}', created_at: nowIso(),
+      }).execute();
+    } else {
+      await tx.updateTable('user').set({ password_hash: hash, enabled: 1 }).where('id', '=', user.id).execute();
+    }
+    for (const role of ['admin', 'service']) await ensureAssignment(tx, 'UserProject', user.id, project.id, await ensureRole(tx, role));
+    return user.id;
+  });
 }
 
 export async function bootstrapIdentity(store: IdentityStore, opts: BootstrapOptions): Promise<BootstrapResult> {
@@ -107,9 +157,9 @@ export async function bootstrapIdentity(store: IdentityStore, opts: BootstrapOpt
     await ensureAssignment(tx, 'UserProject', user.id, project.id, roleIds.admin!);
     await ensureAssignment(tx, 'UserSystem', user.id, SYSTEM_TARGET, roleIds.admin!);
 
-    const existingRegion = await tx.selectFrom('region').select('id').where('id', '=', region).executeTakeFirst();
-    if (!existingRegion) await tx.insertInto('region').values({ id: region, description: '', parent_region_id: null, extra: '{}' }).execute();
-    await ensureEndpoints(tx, opts, region);
+    await ensureEndpoints(tx, {
+      type: 'identity', name: 'keystone', region, publicUrl: opts.publicUrl, internalUrl: opts.internalUrl, adminUrl: opts.adminUrl,
+    });
     return { userId: user.id, projectId: project.id, roleIds };
   });
 }

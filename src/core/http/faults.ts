@@ -27,3 +27,13 @@ const novaNames: Record<number, string> = {
 export const novaFault: FaultRenderer = (status, message) => ({
   [novaNames[status] ?? 'computeFault']: { code: status, message },
 });
+
+/**
+ * Glance (and other WebOb-based APIs) answer a JSON client with WebOb's error document:
+ * {"message": "...", "code": "404 Not Found", "title": "Not Found"}
+ */
+export const webobFault: FaultRenderer = (status, message) => ({
+  message,
+  code: `${status} ${title(status)}`,
+  title: title(status),
+});

@@ -27,9 +27,9 @@ for (const backend of await identityBackends()) {
     before(async () => {
       h = await startIdentity(backend.url);
       projectId = await makeProject(h, 'ac-proj');
-      userId = await makeUser(h, 'ac-user', 'user-pw');
+      userId = (await makeUser(h, { name: 'ac-user', password: 'user-pw' })).id;
       await grant(h, 'UserProject', userId, projectId, 'member');
-      otherId = await makeUser(h, 'ac-other', 'other-pw');
+      otherId = (await makeUser(h, { name: 'ac-other', password: 'other-pw' })).id;
       await grant(h, 'UserProject', otherId, projectId, 'member');
       userToken = (await h.anonymous().passwordLogin({ username: 'ac-user', password: 'user-pw', projectId })).token;
     });

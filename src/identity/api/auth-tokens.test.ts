@@ -15,7 +15,7 @@ for (const backend of await identityBackends()) {
     before(async () => {
       h = await startIdentity(backend.url);
       projectId = await makeProject(h, 'tok-proj');
-      const uid = await makeUser(h, 'tok-member', 'member-pw');
+      const uid = (await makeUser(h, { name: 'tok-member', password: 'member-pw' })).id;
       await grant(h, 'UserProject', uid, projectId, 'member');
     });
     after(async () => { await h?.stop(); });

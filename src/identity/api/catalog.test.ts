@@ -10,7 +10,7 @@ for (const backend of await identityBackends()) {
     before(async () => {
       h = await startIdentity(backend.url);
       const projectId = await makeProject(h, 'cat-proj');
-      const uid = await makeUser(h, 'cat-member', 'member-pw');
+      const uid = (await makeUser(h, { name: 'cat-member', password: 'member-pw' })).id;
       await grant(h, 'UserProject', uid, projectId, 'member');
       memberToken = (await h.anonymous().passwordLogin({ username: 'cat-member', password: 'member-pw', projectId })).token;
     });

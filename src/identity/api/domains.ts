@@ -7,7 +7,7 @@ import { ROOT_DOMAIN_ID } from '../db/schema.ts';
 import { getDomainRow } from '../db/lookups.ts';
 import { authorize, bodyObject, collection, extraOf, field, newId, queryBool, uniquely, type IdentityDeps } from './common.ts';
 import { domainView } from './views.ts';
-import { deleteDomainData } from './project-data.ts';
+import { deleteDomain, updateProjectRow } from './project-data.ts';
 
 const KNOWN = ['id', 'name', 'description', 'enabled', 'tags', 'options', 'explicit_domain_id'];
 
@@ -68,33 +68,14 @@ export function registerDomains(app: FastifyInstance, deps: IdentityDeps): void 
     const description = field<string | null>(body, 'description', 'nullable-string');
     const enabled = field<boolean>(body, 'enabled', 'boolean');
     const tagList = field<string[]>(body, 'tags', 'array');
-    await uniquely(`domain ${name}`, () =>
-      deps.store.write(async (tx) => {
-        const extra = { ...JSON.parse(row.extra), ...JSON.parse(extraOf(body, KNOWN)) };
-        await tx.updateTable('project').set({
-          name: name ?? row.name,
-          description: description === undefined ? row.description : description,
-          enabled: enabled === undefined ? row.enabled : dbBool(enabled),
-          extra: JSON.stringify(extra),
-        }).where('id', '=', row.id).execute();
-        if (tagList) {
-          await tx.deleteFrom('project_tag').where('project_id', '=', row.id).execute();
-          for (const t of new Set(tagList)) await tx.insertInto('project_tag').values({ project_id: row.id, name: t }).execute();
-        }
-        if (enabled === false && row.enabled) await deps.tokens.revokeMatching(tx, { domain_id: row.id });
-      }),
-    );
+    await updateProjectRow(deps, 'domain', row, { name, description, enabled, tags: tagList, extra: extraOf(body, KNOWN) });
     return { domain: domainView(req, deps, (await getDomainRow(db(), row.id))!, await tags()) };
   });
 
   app.delete<{ Params: { id: string } }>('/v3/domains/:id', async (req, reply) => {
     const row = await load(req.params.id);
     authorize(req, deps, 'identity:delete_domain', { target: { domain: { id: row.id } } });
-    if (row.enabled) throw new HttpError(403, 'Cannot delete a domain that is enabled, please disable it first.');
-    await deps.store.write(async (tx) => {
-      await deleteDomainData(tx, row.id);
-      await deps.tokens.revokeMatching(tx, { domain_id: row.id });
-    });
+    await deleteDomain(deps, row);
     reply.status(204).send();
   });
 }

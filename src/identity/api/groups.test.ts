@@ -2,35 +2,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startIdentity, identityBackends, type IdentityHarness } from '../testing/harness.ts';
 
-let counter = 0;
-const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
-
-async function roleId(h: IdentityHarness, name: string): Promise<string> {
-  const row = await h.service.deps.store.db.selectFrom('role').select('id').where('name', '=', name).executeTakeFirstOrThrow();
-  return row.id;
-}
-
-async function createGroup(h: IdentityHarness, fields: Record<string, unknown> = {}) {
-  return (await h.admin.call('POST', '/v3/groups', { body: { group: { name: unique('grp'), ...fields } } })).body.group;
-}
-
-async function createUser(h: IdentityHarness, fields: Record<string, unknown> = {}) {
-  return (await h.admin.call('POST', '/v3/users', { body: { user: { name: unique('user'), ...fields } } })).body.user;
-}
-
-/** A user whose only role (member, on a fresh project) comes through a group, with a token. */
-async function memberThroughGroup(h: IdentityHarness) {
-  const password = 'grp-member-pw';
-  const user = await createUser(h, { password });
-  const group = await createGroup(h);
-  const project = (await h.admin.call('POST', '/v3/projects', { body: { project: { name: unique('proj') } } })).body.project;
-  const role_id = await roleId(h, 'member');
-  await h.service.deps.store.write((tx) =>
-    tx.insertInto('assignment').values({ type: 'GroupProject', actor_id: group.id, target_id: project.id, role_id, inherited: 0 }).execute());
-  await h.admin.call('PUT', `/v3/groups/${group.id}/users/${user.id}`);
-  const { token } = await h.anonymous().passwordLogin({ username: user.name, password, projectId: project.id });
-  return { user, group, project, token };
-}
+import { createDomain, createGroup, createUser, login, memberThroughGroup, unique } from '../testing/fixtures.ts';
 
 for (const backend of await identityBackends()) {
   describe(`identity groups on ${backend.name}`, { skip: backend.skip }, () => {
@@ -76,7 +48,7 @@ for (const backend of await identityBackends()) {
       const dup = await h.admin.send('POST', '/v3/groups', { body: { group: { name } } });
       assert.equal(dup.status, 409);
       assert.equal(dup.body.error.title, 'Conflict');
-      const domain = (await h.admin.call('POST', '/v3/domains', { body: { domain: { name: unique('dom') } } })).body.domain;
+      const domain = await createDomain(h);
       const other = await createGroup(h, { name, domain_id: domain.id });
       assert.equal(other.domain_id, domain.id);
       assert.deepEqual((await h.admin.call('GET', `/v3/groups?domain_id=${domain.id}`)).body.groups.map((x: any) => x.id), [other.id]);
@@ -155,9 +127,7 @@ for (const backend of await identityBackends()) {
       assert.equal((await h.admin.validate(m.token)).status, 200);
       assert.equal((await h.admin.send('DELETE', `/v3/groups/${m.group.id}/users/${m.user.id}`)).status, 204);
       assert.equal((await h.admin.validate(m.token)).status, 404);
-      const relogin = await h.anonymous().send('POST', '/v3/auth/tokens', {
-        body: { auth: { identity: { methods: ['password'], password: { user: { id: m.user.id, password: 'grp-member-pw' } } }, scope: { project: { id: m.project.id } } } },
-      });
+      const relogin = await login(h, { id: m.user.id, password: m.password }, { project: { id: m.project.id } });
       assert.equal(relogin.status, 401);
     });
 

@@ -1,33 +1,22 @@
 // /v3/groups and group membership. A user's roles include its groups' roles, so whatever can
 // shrink them (leaving a group, the group deleted) revokes that user's tokens.
 import type { FastifyInstance } from 'fastify';
-import { dbBool } from '../../core/db/index.ts';
 import { badRequest, notFound } from '../../core/http/index.ts';
 import type { GroupTable, UserTable } from '../db/schema.ts';
-import { getDomainRow, getGroupRow, getUserRow } from '../db/lookups.ts';
+import { getDomainRow, getGroupRow } from '../db/lookups.ts';
 import {
-  authorize, bodyObject, collection, contextOf, extraOf, field, newId, parseJson, queryBool, uniquely, type IdentityDeps,
+  authorize, bodyObject, collection, contextOf, extraOf, field, newId, parseJson, uniquely, type IdentityDeps,
 } from './common.ts';
 import { groupView, userView } from './user-views.ts';
-import { listDomain } from './users.ts';
+import { checkName, listDomain, listGroups, listUsers, loadUser } from './users.ts';
 
 const KNOWN = ['id', 'name', 'domain_id', 'description'];
-
-function checkName(name: string | undefined): string | undefined {
-  if (name !== undefined && name.trim() === '') throw badRequest(`Invalid input for field 'name': '${name}' is not a valid name.`);
-  return name;
-}
 
 export function registerGroups(app: FastifyInstance, deps: IdentityDeps): void {
   const db = () => deps.store.db;
   const loadGroup = async (id: string) => {
     const row = await getGroupRow(db(), id);
     if (!row) throw notFound(`Could not find group: ${id}.`);
-    return row;
-  };
-  const loadUser = async (id: string) => {
-    const row = await getUserRow(db(), id);
-    if (!row) throw notFound(`Could not find user: ${id}.`);
     return row;
   };
   const groupTarget = (g: GroupTable) => ({ group: { id: g.id, domain_id: g.domain_id } });
@@ -40,10 +29,7 @@ export function registerGroups(app: FastifyInstance, deps: IdentityDeps): void {
     const q = req.query as Record<string, string | undefined>;
     const domainId = listDomain(contextOf(req), q.domain_id);
     authorize(req, deps, 'identity:list_groups', { target: { domain_id: domainId } });
-    let query = db().selectFrom('user_group').selectAll();
-    if (domainId !== undefined) query = query.where('domain_id', '=', domainId);
-    if (q.name !== undefined) query = query.where('name', '=', q.name);
-    const rows = await query.orderBy('name').orderBy('id').execute();
+    const rows = await listGroups(deps, { domainId, name: q.name });
     return collection(req, deps, 'groups', rows.map((g) => groupView(req, deps, g)));
   });
 
@@ -110,19 +96,13 @@ export function registerGroups(app: FastifyInstance, deps: IdentityDeps): void {
     const group = await loadGroup(req.params.id);
     authorize(req, deps, 'identity:list_users_in_group', { target: groupTarget(group) });
     const q = req.query as Record<string, string | undefined>;
-    let query = db().selectFrom('user').selectAll()
-      .where('id', 'in', (eb) => eb.selectFrom('user_group_membership').select('user_id').where('group_id', '=', group.id));
-    if (q.domain_id !== undefined) query = query.where('domain_id', '=', q.domain_id);
-    if (q.name !== undefined) query = query.where('name', '=', q.name);
-    const enabled = queryBool(q.enabled);
-    if (enabled !== undefined) query = query.where('enabled', '=', dbBool(enabled));
-    const rows = await query.orderBy('name').orderBy('id').execute();
+    const rows = await listUsers(deps, { domainId: q.domain_id, name: q.name, enabled: q.enabled }, group.id);
     return collection(req, deps, 'users', rows.map((u) => userView(req, deps, u)));
   });
 
   app.put<{ Params: { id: string; userId: string } }>('/v3/groups/:id/users/:userId', async (req, reply) => {
     const group = await loadGroup(req.params.id);
-    const user = await loadUser(req.params.userId);
+    const user = await loadUser(deps, req.params.userId);
     authorize(req, deps, 'identity:add_user_to_group', { target: { ...groupTarget(group), ...userTarget(user) } });
     if (!(await isMember(user.id, group.id))) {
       try {
@@ -138,7 +118,7 @@ export function registerGroups(app: FastifyInstance, deps: IdentityDeps): void {
   // GET answers HEAD too (Fastify adds the HEAD route), both 204 when the user is a member.
   app.get<{ Params: { id: string; userId: string } }>('/v3/groups/:id/users/:userId', async (req, reply) => {
     const group = await loadGroup(req.params.id);
-    const user = await loadUser(req.params.userId);
+    const user = await loadUser(deps, req.params.userId);
     authorize(req, deps, 'identity:check_user_in_group', { target: { ...groupTarget(group), ...userTarget(user) } });
     if (!(await isMember(user.id, group.id))) throw notFound(`User '${user.id}' not found in group ${group.id}.`);
     reply.status(204).send();
@@ -146,7 +126,7 @@ export function registerGroups(app: FastifyInstance, deps: IdentityDeps): void {
 
   app.delete<{ Params: { id: string; userId: string } }>('/v3/groups/:id/users/:userId', async (req, reply) => {
     const group = await loadGroup(req.params.id);
-    const user = await loadUser(req.params.userId);
+    const user = await loadUser(deps, req.params.userId);
     authorize(req, deps, 'identity:remove_user_from_group', { target: { ...groupTarget(group), ...userTarget(user) } });
     const removed = await deps.store.write(async (tx) => {
       const result = await tx.deleteFrom('user_group_membership')

@@ -1,7 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startIdentity, type IdentityHarness } from '../testing/harness.ts';
-import { grant } from '../testing/fixtures.ts';
+import { createProject, grant } from '../testing/fixtures.ts';
 
 describe('project hierarchy', () => {
   let h: IdentityHarness;
@@ -9,8 +9,7 @@ describe('project hierarchy', () => {
   before(async () => {
     h = await startIdentity();
     const make = async (name: string, parent?: string) => {
-      const res = await h.admin.call('POST', '/v3/projects', { body: { project: { name, ...(parent ? { parent_id: ids[parent] } : {}) } } });
-      ids[name] = res.body.project.id;
+      ids[name] = (await createProject(h, { name, ...(parent ? { parent_id: ids[parent] } : {}) })).id;
     };
     await make('top');
     await make('mid', 'top');

@@ -7,7 +7,7 @@ import { ROOT_DOMAIN_ID, type ProjectTable } from '../db/schema.ts';
 import { getDomainRow, getProjectRow } from '../db/lookups.ts';
 import { authorize, baseUrl, bodyObject, collection, contextOf, extraOf, field, newId, queryBool, uniquely, type IdentityDeps } from './common.ts';
 import { projectView } from './views.ts';
-import { deleteDomainData, deleteProjectData } from './project-data.ts';
+import { deleteDomain, deleteProjectData, replaceProjectTags, updateProjectRow } from './project-data.ts';
 import { addHierarchy } from './project-hierarchy.ts';
 
 const KNOWN = ['id', 'name', 'description', 'enabled', 'tags', 'options', 'domain_id', 'parent_id', 'is_domain'];
@@ -127,24 +127,7 @@ export function registerProjects(app: FastifyInstance, deps: IdentityDeps): void
     const description = field<string | null>(body, 'description', 'nullable-string');
     const enabled = field<boolean>(body, 'enabled', 'boolean');
     const tags = body.tags === undefined ? undefined : checkTags(body.tags);
-    await uniquely(`project ${name}`, () =>
-      deps.store.write(async (tx) => {
-        const extra = { ...JSON.parse(row.extra), ...JSON.parse(extraOf(body, KNOWN)) };
-        await tx.updateTable('project').set({
-          name: name ?? row.name,
-          description: description === undefined ? row.description : description,
-          enabled: enabled === undefined ? row.enabled : dbBool(enabled),
-          extra: JSON.stringify(extra),
-        }).where('id', '=', row.id).execute();
-        if (tags) {
-          await tx.deleteFrom('project_tag').where('project_id', '=', row.id).execute();
-          for (const t of tags) await tx.insertInto('project_tag').values({ project_id: row.id, name: t }).execute();
-        }
-        if (enabled === false && fromDbBool(row.enabled)) {
-          await deps.tokens.revokeMatching(tx, fromDbBool(row.is_domain) ? { domain_id: row.id } : { project_id: row.id });
-        }
-      }),
-    );
+    await updateProjectRow(deps, 'project', row, { name, description, enabled, tags, extra: extraOf(body, KNOWN) });
     return view(req, await load(row.id));
   });
 
@@ -152,11 +135,7 @@ export function registerProjects(app: FastifyInstance, deps: IdentityDeps): void
     const row = await load(req.params.id);
     authorize(req, deps, 'identity:delete_project', target(row));
     if (fromDbBool(row.is_domain)) {
-      if (fromDbBool(row.enabled)) throw new HttpError(403, 'Cannot delete a domain that is enabled, please disable it first.');
-      await deps.store.write(async (tx) => {
-        await deleteDomainData(tx, row.id);
-        await deps.tokens.revokeMatching(tx, { domain_id: row.id });
-      });
+      await deleteDomain(deps, row);
       return reply.status(204).send();
     }
     const child = await db().selectFrom('project').select('id').where('parent_id', '=', row.id).executeTakeFirst();
@@ -182,10 +161,7 @@ export function registerProjects(app: FastifyInstance, deps: IdentityDeps): void
     const row = await load(req.params.id);
     authorize(req, deps, 'identity:update_project_tags', target(row));
     const tags = checkTags((req.body as Record<string, unknown> | undefined)?.tags);
-    await deps.store.write(async (tx) => {
-      await tx.deleteFrom('project_tag').where('project_id', '=', row.id).execute();
-      for (const t of tags) await tx.insertInto('project_tag').values({ project_id: row.id, name: t }).execute();
-    });
+    await deps.store.write((tx) => replaceProjectTags(tx, row.id, tags));
     return { tags: tags.sort() };
   });
 

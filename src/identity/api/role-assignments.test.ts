@@ -1,57 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { nowIso } from '../../core/db/index.ts';
 import { startIdentity, identityBackends, type IdentityHarness } from '../testing/harness.ts';
-import { hashPassword } from '../password.ts';
-import { newId } from './common.ts';
-
-let counter = 0;
-const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
-const PASSWORD = 'grant-test-pw';
-
-/** Users and groups are written straight to the database, so these tests need no users API. */
-async function makeUser(h: IdentityHarness, domainId = 'default') {
-  const id = newId();
-  const name = unique('user');
-  const password_hash = await hashPassword(PASSWORD, { logN: 10 });
-  await h.service.deps.store.write((tx) => tx.insertInto('user').values({
-    id, domain_id: domainId, name, enabled: 1, password_hash, password_created_at: nowIso(), password_expires_at: null,
-    default_project_id: null, description: null, options: '{}', extra: '{}', created_at: nowIso(),
-  }).execute());
-  return { id, name, domainId };
-}
-
-async function makeGroup(h: IdentityHarness, members: { id: string }[], domainId = 'default') {
-  const id = newId();
-  const name = unique('group');
-  await h.service.deps.store.write(async (tx) => {
-    await tx.insertInto('user_group').values({ id, domain_id: domainId, name, description: null, extra: '{}' }).execute();
-    for (const m of members) await tx.insertInto('user_group_membership').values({ user_id: m.id, group_id: id }).execute();
-  });
-  return { id, name };
-}
-
-async function makeProject(h: IdentityHarness, fields: Record<string, unknown> = {}) {
-  return (await h.admin.call('POST', '/v3/projects', { body: { project: { name: unique('proj'), ...fields } } })).body.project;
-}
-
-async function makeDomain(h: IdentityHarness) {
-  return (await h.admin.call('POST', '/v3/domains', { body: { domain: { name: unique('dom') } } })).body.domain;
-}
-
-async function makeRole(h: IdentityHarness, fields: Record<string, unknown> = {}) {
-  return (await h.admin.call('POST', '/v3/roles', { body: { role: { name: unique('role'), ...fields } } })).body.role;
-}
-
-async function roleByName(h: IdentityHarness, name: string) {
-  return (await h.admin.call('GET', `/v3/roles?name=${name}`)).body.roles[0];
-}
-
-function login(h: IdentityHarness, user: { id: string }, scope: Record<string, unknown>) {
-  return h.anonymous().send('POST', '/v3/auth/tokens', {
-    body: { auth: { identity: { methods: ['password'], password: { user: { id: user.id, password: PASSWORD } } }, scope } },
-  });
-}
+import { USER_PASSWORD, createDomain, createProject, createRole, login, makeGroup, makeUser, roleByName, unique } from '../testing/fixtures.ts';
 
 const roleNames = (res: any) => res.body.token.roles.map((r: any) => r.name).sort();
 const assignments = async (h: IdentityHarness, query: string) => (await h.admin.call('GET', `/v3/role_assignments?${query}`)).body.role_assignments;
@@ -70,7 +20,7 @@ for (const backend of await identityBackends()) {
 
     test('user grant on a project: put, check, list, revoke', async () => {
       const user = await makeUser(h);
-      const project = await makeProject(h);
+      const project = await createProject(h);
       const url = `/v3/projects/${project.id}/users/${user.id}/roles/${member.id}`;
       assert.equal((await h.admin.send('HEAD', url)).status, 404);
       const put = await h.admin.send('PUT', url);
@@ -99,8 +49,8 @@ for (const backend of await identityBackends()) {
 
     test('404s name what is missing; 400 and 403 for domain-specific roles in the wrong place', async () => {
       const user = await makeUser(h);
-      const project = await makeProject(h);
-      const domain = await makeDomain(h);
+      const project = await createProject(h);
+      const domain = await createDomain(h);
       const cases: [string, string][] = [
         [`/v3/projects/${project.id}/users/${user.id}/roles/nope`, 'Could not find role: nope.'],
         [`/v3/projects/${project.id}/users/nope/roles/${member.id}`, 'Could not find user: nope.'],
@@ -123,12 +73,12 @@ for (const backend of await identityBackends()) {
       assert.equal((await h.admin.send('PUT', `/v3/domains/${project.id}/users/${user.id}/roles/${member.id}`)).status, 404);
       assert.equal((await h.admin.send('GET', `/v3/projects/nope/users/${user.id}/roles`)).status, 404);
 
-      const domainRole = await makeRole(h, { domain_id: domain.id });
+      const domainRole = await createRole(h, { domain_id: domain.id });
       const sys = await h.admin.send('PUT', `/v3/system/users/${user.id}/roles/${domainRole.id}`);
       assert.equal(sys.status, 400);
       const mismatch = await h.admin.send('PUT', `/v3/projects/${project.id}/users/${user.id}/roles/${domainRole.id}`);
       assert.equal(mismatch.status, 403);
-      const inDomain = await makeProject(h, { domain_id: domain.id });
+      const inDomain = await createProject(h, { domain_id: domain.id });
       assert.equal((await h.admin.send('PUT', `/v3/projects/${inDomain.id}/users/${user.id}/roles/${domainRole.id}`)).status, 204);
     });
 
@@ -136,7 +86,7 @@ for (const backend of await identityBackends()) {
       const alice = await makeUser(h);
       const bob = await makeUser(h);
       const group = await makeGroup(h, [bob]);
-      const domain = await makeDomain(h);
+      const domain = await createDomain(h);
 
       await h.admin.call('PUT', `/v3/domains/${domain.id}/users/${alice.id}/roles/${member.id}`);
       await h.admin.call('PUT', `/v3/domains/${domain.id}/groups/${group.id}/roles/${reader.id}`);
@@ -145,7 +95,7 @@ for (const backend of await identityBackends()) {
       assert.deepEqual(roleNames(await login(h, alice, { domain: { id: domain.id } })), ['member', 'reader']);
       assert.deepEqual(roleNames(await login(h, bob, { domain: { id: domain.id } })), ['reader']);
       // a direct domain grant does not reach the domain's projects
-      const project = await makeProject(h, { domain_id: domain.id });
+      const project = await createProject(h, { domain_id: domain.id });
       assert.equal((await login(h, alice, { project: { id: project.id } })).status, 401);
 
       await h.admin.call('PUT', `/v3/system/users/${alice.id}/roles/${reader.id}`);
@@ -168,9 +118,9 @@ for (const backend of await identityBackends()) {
 
     test('inherited grants: a domain grant reaches its projects, a project grant its subtree', async () => {
       const user = await makeUser(h);
-      const domain = await makeDomain(h);
-      const project = await makeProject(h, { domain_id: domain.id });
-      const role = await makeRole(h);
+      const domain = await createDomain(h);
+      const project = await createProject(h, { domain_id: domain.id });
+      const role = await createRole(h);
       const url = `/v3/OS-INHERIT/domains/${domain.id}/users/${user.id}/roles/${role.id}/inherited_to_projects`;
       assert.equal((await h.admin.send('PUT', url)).status, 204);
       assert.equal((await h.admin.send('HEAD', url)).status, 204);
@@ -184,16 +134,16 @@ for (const backend of await identityBackends()) {
       assert.equal(scoped.status, 201);
       assert.deepEqual(roleNames(scoped), [role.name]);
       // projects made later inherit it too, but the domain itself does not get it
-      const later = await makeProject(h, { domain_id: domain.id });
+      const later = await createProject(h, { domain_id: domain.id });
       assert.equal((await login(h, user, { project: { id: later.id } })).status, 201);
       assert.equal((await login(h, user, { domain: { id: domain.id } })).status, 401);
 
       // a project grant inherited to projects applies to the children, not to the anchor
       const other = await makeUser(h);
       const group = await makeGroup(h, [other]);
-      const parent = await makeProject(h);
-      const child = await makeProject(h, { parent_id: parent.id });
-      const grandchild = await makeProject(h, { parent_id: child.id });
+      const parent = await createProject(h);
+      const child = await createProject(h, { parent_id: parent.id });
+      const grandchild = await createProject(h, { parent_id: child.id });
       const purl = `/v3/OS-INHERIT/projects/${parent.id}/groups/${group.id}/roles/${member.id}/inherited_to_projects`;
       assert.equal((await h.admin.send('PUT', purl)).status, 204);
       assert.deepEqual(roleNames(await login(h, other, { project: { id: child.id } })), ['member', 'reader']);
@@ -209,7 +159,7 @@ for (const backend of await identityBackends()) {
 
     test('removing a grant voids the tokens it fed: existing token 404, new login 401', async () => {
       const user = await makeUser(h);
-      const project = await makeProject(h);
+      const project = await createProject(h);
       const url = `/v3/projects/${project.id}/users/${user.id}/roles/${member.id}`;
       await h.admin.call('PUT', url);
       const first = await login(h, user, { project: { id: project.id } });
@@ -240,9 +190,9 @@ for (const backend of await identityBackends()) {
       const user = await makeUser(h);
       const other = await makeUser(h);
       const group = await makeGroup(h, [user, other]);
-      const domain = await makeDomain(h);
-      const project = await makeProject(h, { domain_id: domain.id });
-      const role = await makeRole(h);
+      const domain = await createDomain(h);
+      const project = await createProject(h, { domain_id: domain.id });
+      const role = await createRole(h);
       await h.admin.call('PUT', `/v3/projects/${project.id}/users/${user.id}/roles/${role.id}`);
       await h.admin.call('PUT', `/v3/domains/${domain.id}/groups/${group.id}/roles/${reader.id}`);
       await h.admin.call('PUT', `/v3/OS-INHERIT/domains/${domain.id}/users/${user.id}/roles/${member.id}/inherited_to_projects`);
@@ -284,10 +234,10 @@ for (const backend of await identityBackends()) {
       const user = await makeUser(h);
       const mate = await makeUser(h);
       const group = await makeGroup(h, [user, mate]);
-      const domain = await makeDomain(h);
-      const p1 = await makeProject(h, { domain_id: domain.id });
-      const p2 = await makeProject(h, { domain_id: domain.id });
-      const extra = await makeRole(h);
+      const domain = await createDomain(h);
+      const p1 = await createProject(h, { domain_id: domain.id });
+      const p2 = await createProject(h, { domain_id: domain.id });
+      const extra = await createRole(h);
       await h.admin.call('PUT', `/v3/projects/${p1.id}/groups/${group.id}/roles/${member.id}`);
       await h.admin.call('PUT', `/v3/OS-INHERIT/domains/${domain.id}/users/${user.id}/roles/${extra.id}/inherited_to_projects`);
 
@@ -335,9 +285,9 @@ for (const backend of await identityBackends()) {
     test('role_assignments?include_names, with effective, as `openstack role assignment list --names` asks', async () => {
       const user = await makeUser(h);
       const group = await makeGroup(h, [user]);
-      const domain = await makeDomain(h);
-      const project = await makeProject(h, { domain_id: domain.id });
-      const domainRole = await makeRole(h, { domain_id: domain.id });
+      const domain = await createDomain(h);
+      const project = await createProject(h, { domain_id: domain.id });
+      const domainRole = await createRole(h, { domain_id: domain.id });
       await h.admin.call('PUT', `/v3/projects/${project.id}/users/${user.id}/roles/${domainRole.id}`);
       await h.admin.call('PUT', `/v3/domains/${domain.id}/groups/${group.id}/roles/${reader.id}`);
 
@@ -366,8 +316,8 @@ for (const backend of await identityBackends()) {
 
     test('role_assignments with include_subtree, and the 400s', async () => {
       const user = await makeUser(h);
-      const parent = await makeProject(h);
-      const child = await makeProject(h, { parent_id: parent.id });
+      const parent = await createProject(h);
+      const child = await createProject(h, { parent_id: parent.id });
       await h.admin.call('PUT', `/v3/projects/${parent.id}/users/${user.id}/roles/${member.id}`);
       await h.admin.call('PUT', `/v3/projects/${child.id}/users/${user.id}/roles/${reader.id}`);
       await h.admin.call('PUT', `/v3/OS-INHERIT/projects/${parent.id}/users/${user.id}/roles/${member.id}/inherited_to_projects`);
@@ -398,10 +348,10 @@ for (const backend of await identityBackends()) {
     });
 
     test('a domain reader lists only its domain\'s assignments; a plain member may not list', async () => {
-      const domain = await makeDomain(h);
-      const boss = await makeUser(h, domain.id);
-      const project = await makeProject(h, { domain_id: domain.id });
-      const worker = await makeUser(h, domain.id);
+      const domain = await createDomain(h);
+      const boss = await makeUser(h, { domainId: domain.id });
+      const project = await createProject(h, { domain_id: domain.id });
+      const worker = await makeUser(h, { domainId: domain.id });
       await h.admin.call('PUT', `/v3/domains/${domain.id}/users/${boss.id}/roles/${reader.id}`);
       await h.admin.call('PUT', `/v3/projects/${project.id}/users/${worker.id}/roles/${member.id}`);
       const token = (await login(h, boss, { domain: { id: domain.id } })).headers.get('x-subject-token')!;
@@ -416,11 +366,11 @@ for (const backend of await identityBackends()) {
 
     test('`openstack role add --user U --project P member` and `role assignment list --names` work end to end', async (t) => {
       // the CLI's lookups: by id (404), then by name
-      const created = await h.admin.send('POST', '/v3/users', { body: { user: { name: unique('cli'), password: PASSWORD } } });
+      const created = await h.admin.send('POST', '/v3/users', { body: { user: { name: unique('cli'), password: USER_PASSWORD } } });
       if (created.status === 404) return t.skip('the users API is not registered');
       assert.equal(created.status, 201);
       const userName = created.body.user.name;
-      const project = await makeProject(h);
+      const project = await createProject(h);
       assert.equal((await h.admin.send('GET', '/v3/roles/member')).status, 404);
       const role = (await h.admin.call('GET', '/v3/roles?name=member')).body.roles[0];
       assert.equal((await h.admin.send('GET', `/v3/users/${userName}`)).status, 404);
@@ -432,7 +382,7 @@ for (const backend of await identityBackends()) {
       const listed = await assignments(h, `user.id=${user.id}&include_names=True`);
       assert.deepEqual(listed.map((a: any) => [a.role.name, `${a.user.name}@${a.user.domain.name}`, `${a.scope.project.name}@${a.scope.project.domain.name}`]),
         [['member', `${userName}@Default`, `${project.name}@Default`]]);
-      const login2 = await h.anonymous().passwordLogin({ username: userName, password: PASSWORD, project: project.name });
+      const login2 = await h.anonymous().passwordLogin({ username: userName, password: USER_PASSWORD, project: project.name });
       assert.deepEqual(login2.body.roles.map((r: any) => r.name).sort(), ['member', 'reader']);
     });
   });

@@ -1,43 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { nowIso } from '../../core/db/index.ts';
 import { startIdentity, identityBackends, type IdentityHarness } from '../testing/harness.ts';
-import { hashPassword } from '../password.ts';
-import { newId } from './common.ts';
-
-let counter = 0;
-const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
-const PASSWORD = 'role-test-pw';
-
-/** A user row written straight to the database, so these tests need no users API. */
-async function makeUser(h: IdentityHarness, domainId = 'default') {
-  const id = newId();
-  const name = unique('user');
-  const password_hash = await hashPassword(PASSWORD, { logN: 10 });
-  await h.service.deps.store.write((tx) => tx.insertInto('user').values({
-    id, domain_id: domainId, name, enabled: 1, password_hash, password_created_at: nowIso(), password_expires_at: null,
-    default_project_id: null, description: null, options: '{}', extra: '{}', created_at: nowIso(),
-  }).execute());
-  return { id, name };
-}
-
-async function makeProject(h: IdentityHarness, fields: Record<string, unknown> = {}) {
-  return (await h.admin.call('POST', '/v3/projects', { body: { project: { name: unique('proj'), ...fields } } })).body.project;
-}
-
-async function makeDomain(h: IdentityHarness) {
-  return (await h.admin.call('POST', '/v3/domains', { body: { domain: { name: unique('dom') } } })).body.domain;
-}
-
-async function makeRole(h: IdentityHarness, fields: Record<string, unknown> = {}) {
-  return (await h.admin.call('POST', '/v3/roles', { body: { role: { name: unique('role'), ...fields } } })).body.role;
-}
-
-async function roleByName(h: IdentityHarness, name: string) {
-  const res = await h.admin.call('GET', `/v3/roles?name=${name}`);
-  assert.equal(res.body.roles.length, 1);
-  return res.body.roles[0];
-}
+import { createDomain, createProject, createRole, login, makeUser, roleByName, unique } from '../testing/fixtures.ts';
 
 const tokenRoles = (body: any) => body.roles.map((r: any) => r.name).sort();
 
@@ -86,12 +50,12 @@ for (const backend of await identityBackends()) {
 
     test('duplicate names conflict globally and within a domain; domain-specific roles', async () => {
       const name = unique('dup');
-      await makeRole(h, { name });
+      await createRole(h, { name });
       const dup = await h.admin.send('POST', '/v3/roles', { body: { role: { name } } });
       assert.equal(dup.status, 409);
       assert.equal(dup.body.error.title, 'Conflict');
 
-      const domain = await makeDomain(h);
+      const domain = await createDomain(h);
       const scoped = await h.admin.call('POST', '/v3/roles', { body: { role: { name, domain_id: domain.id } } });
       assert.equal(scoped.status, 201);
       assert.equal(scoped.body.role.domain_id, domain.id);
@@ -104,7 +68,7 @@ for (const backend of await identityBackends()) {
       assert.deepEqual(inDomain.body.roles.map((r: any) => r.id), [scoped.body.role.id]);
 
       // renaming onto an existing name conflicts too
-      const other = await makeRole(h);
+      const other = await createRole(h);
       assert.equal((await h.admin.send('PATCH', `/v3/roles/${other.id}`, { body: { role: { name } } })).status, 409);
       // a role never moves between domains
       const move = await h.admin.send('PATCH', `/v3/roles/${scoped.body.role.id}`, { body: { role: { domain_id: null } } });
@@ -125,7 +89,7 @@ for (const backend of await identityBackends()) {
     });
 
     test('an immutable role cannot change or go until the option is switched off', async () => {
-      const role = await makeRole(h, { options: { immutable: true } });
+      const role = await createRole(h, { options: { immutable: true } });
       assert.deepEqual(role.options, { immutable: true });
       assert.equal((await h.admin.send('PATCH', `/v3/roles/${role.id}`, { body: { role: { name: unique('r') } } })).status, 403);
       assert.equal((await h.admin.send('DELETE', `/v3/roles/${role.id}`)).status, 403);
@@ -136,10 +100,10 @@ for (const backend of await identityBackends()) {
 
     test('a non-admin gets 403 on role writes and reads, and 401 without a token', async () => {
       const user = await makeUser(h);
-      const project = await makeProject(h);
+      const project = await createProject(h);
       const member = await roleByName(h, 'member');
       await h.admin.call('PUT', `/v3/projects/${project.id}/users/${user.id}/roles/${member.id}`);
-      const { token } = await h.anonymous().passwordLogin({ username: user.name, password: PASSWORD, projectId: project.id });
+      const { token } = await h.anonymous().passwordLogin({ username: user.name, password: user.password, projectId: project.id });
       const res = await h.anonymous().send('POST', '/v3/roles', { token, body: { role: { name: unique('r') } } });
       assert.equal(res.status, 403);
       assert.match(res.body.error.message, /identity:create_role/);
@@ -152,7 +116,7 @@ for (const backend of await identityBackends()) {
     });
 
     test('implied role create, show, check, list, delete and role_inferences', async () => {
-      const [a, b, c] = [await makeRole(h), await makeRole(h), await makeRole(h)];
+      const [a, b, c] = [await createRole(h), await createRole(h), await createRole(h)];
       const created = await h.admin.call('PUT', `/v3/roles/${a.id}/implies/${b.id}`);
       assert.equal(created.status, 201);
       assert.deepEqual(created.body, {
@@ -201,12 +165,12 @@ for (const backend of await identityBackends()) {
     });
 
     test('implied roles that Keystone refuses: admin, and domain-specific under global', async () => {
-      const prior = await makeRole(h);
+      const prior = await createRole(h);
       const admin = await roleByName(h, 'admin');
       const res = await h.admin.send('PUT', `/v3/roles/${prior.id}/implies/${admin.id}`);
       assert.equal(res.status, 403);
-      const domain = await makeDomain(h);
-      const domainRole = await makeRole(h, { domain_id: domain.id });
+      const domain = await createDomain(h);
+      const domainRole = await createRole(h, { domain_id: domain.id });
       assert.equal((await h.admin.send('PUT', `/v3/roles/${prior.id}/implies/${domainRole.id}`)).status, 403);
       // the other way round is how domain-specific roles are meant to be used
       assert.equal((await h.admin.send('PUT', `/v3/roles/${domainRole.id}/implies/${prior.id}`)).status, 201);
@@ -214,29 +178,29 @@ for (const backend of await identityBackends()) {
 
     test('tokens carry implied roles, transitively, and never a domain-specific role', async () => {
       const user = await makeUser(h);
-      const project = await makeProject(h);
+      const project = await createProject(h);
       const member = await roleByName(h, 'member');
       await h.admin.call('PUT', `/v3/projects/${project.id}/users/${user.id}/roles/${member.id}`);
-      let login = await h.anonymous().passwordLogin({ username: user.name, password: PASSWORD, projectId: project.id });
+      let login = await h.anonymous().passwordLogin({ username: user.name, password: user.password, projectId: project.id });
       assert.deepEqual(tokenRoles(login.body), ['member', 'reader']);
 
       // a → b → c: granting a gives all three
-      const [a, b, c] = [await makeRole(h), await makeRole(h), await makeRole(h)];
+      const [a, b, c] = [await createRole(h), await createRole(h), await createRole(h)];
       await h.admin.call('PUT', `/v3/roles/${a.id}/implies/${b.id}`);
       await h.admin.call('PUT', `/v3/roles/${b.id}/implies/${c.id}`);
       await h.admin.call('PUT', `/v3/roles/${c.id}/implies/${a.id}`); // a cycle is harmless
-      const p2 = await makeProject(h);
+      const p2 = await createProject(h);
       await h.admin.call('PUT', `/v3/projects/${p2.id}/users/${user.id}/roles/${a.id}`);
-      login = await h.anonymous().passwordLogin({ username: user.name, password: PASSWORD, projectId: p2.id });
+      login = await h.anonymous().passwordLogin({ username: user.name, password: user.password, projectId: p2.id });
       assert.deepEqual(tokenRoles(login.body), [a.name, b.name, c.name].sort());
 
       // a domain-specific role only brings what it implies
-      const domain = await makeDomain(h);
-      const p3 = await makeProject(h, { domain_id: domain.id });
-      const dr = await makeRole(h, { domain_id: domain.id });
+      const domain = await createDomain(h);
+      const p3 = await createProject(h, { domain_id: domain.id });
+      const dr = await createRole(h, { domain_id: domain.id });
       await h.admin.call('PUT', `/v3/roles/${dr.id}/implies/${member.id}`);
       await h.admin.call('PUT', `/v3/projects/${p3.id}/users/${user.id}/roles/${dr.id}`);
-      login = await h.anonymous().passwordLogin({ username: user.name, password: PASSWORD, projectId: p3.id });
+      login = await h.anonymous().passwordLogin({ username: user.name, password: user.password, projectId: p3.id });
       assert.deepEqual(tokenRoles(login.body), ['member', 'reader']);
 
       // removing the rule takes the implied roles away from the token at its next validation
@@ -246,12 +210,12 @@ for (const backend of await identityBackends()) {
 
     test('deleting a role removes its grants and rules and voids the tokens that relied on it', async () => {
       const user = await makeUser(h);
-      const project = await makeProject(h);
-      const role = await makeRole(h);
-      const implied = await makeRole(h);
+      const project = await createProject(h);
+      const role = await createRole(h);
+      const implied = await createRole(h);
       await h.admin.call('PUT', `/v3/roles/${role.id}/implies/${implied.id}`);
       await h.admin.call('PUT', `/v3/projects/${project.id}/users/${user.id}/roles/${role.id}`);
-      const { token, body } = await h.anonymous().passwordLogin({ username: user.name, password: PASSWORD, projectId: project.id });
+      const { token, body } = await h.anonymous().passwordLogin({ username: user.name, password: user.password, projectId: project.id });
       assert.deepEqual(tokenRoles(body), [role.name, implied.name].sort());
       assert.equal((await h.admin.validate(token)).status, 200);
 
@@ -262,9 +226,7 @@ for (const backend of await identityBackends()) {
       const events = await db.selectFrom('revocation_event').selectAll().where('role_id', '=', role.id).execute();
       assert.equal(events.length, 1);
       assert.equal((await h.admin.validate(token)).status, 404);
-      const relogin = await h.anonymous().send('POST', '/v3/auth/tokens', {
-        body: { auth: { identity: { methods: ['password'], password: { user: { id: user.id, password: PASSWORD } } }, scope: { project: { id: project.id } } } },
-      });
+      const relogin = await login(h, user, { project: { id: project.id } });
       assert.equal(relogin.status, 401);
       // the implied role itself is untouched
       assert.equal((await h.admin.send('GET', `/v3/roles/${implied.id}`)).status, 200);

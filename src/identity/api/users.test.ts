@@ -1,40 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startIdentity, identityBackends, ADMIN_PASSWORD, type IdentityHarness } from '../testing/harness.ts';
-import type { AssignmentType } from '../db/schema.ts';
-
-let counter = 0;
-const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
-
-async function roleId(h: IdentityHarness, name: string): Promise<string> {
-  const row = await h.service.deps.store.db.selectFrom('role').select('id').where('name', '=', name).executeTakeFirstOrThrow();
-  return row.id;
-}
-
-async function grant(h: IdentityHarness, type: AssignmentType, actorId: string, targetId: string, role: string, inherited = false) {
-  const role_id = await roleId(h, role);
-  await h.service.deps.store.write((tx) =>
-    tx.insertInto('assignment').values({ type, actor_id: actorId, target_id: targetId, role_id, inherited: inherited ? 1 : 0 }).execute());
-}
-
-async function createUser(h: IdentityHarness, fields: Record<string, unknown> = {}) {
-  const res = await h.admin.call('POST', '/v3/users', { body: { user: { name: unique('user'), ...fields } } });
-  return res.body.user;
-}
-
-async function createProject(h: IdentityHarness) {
-  return (await h.admin.call('POST', '/v3/projects', { body: { project: { name: unique('proj') } } })).body.project;
-}
-
-/** A user holding only `member` on a fresh project, with a token scoped to it. */
-async function memberUser(h: IdentityHarness) {
-  const password = 'member-pw-1';
-  const user = await createUser(h, { password });
-  const project = await createProject(h);
-  await grant(h, 'UserProject', user.id, project.id, 'member');
-  const { token } = await h.anonymous().passwordLogin({ username: user.name, password, projectId: project.id });
-  return { user, project, password, token };
-}
+import { createDomain, createGroup, createProject, createUser, grant, login, memberUser, roleId, unique } from '../testing/fixtures.ts';
 
 function assertNoSecrets(user: Record<string, unknown>, password?: string) {
   for (const key of ['password', 'password_hash', 'original_password', 'password_created_at']) assert.equal(key in user, false, key);
@@ -112,10 +79,8 @@ for (const backend of await identityBackends()) {
       assert.deepEqual(u.options, {});
       assert.equal(u.password_expires_at, null);
       // a user without a password cannot log in
-      const login = await h.anonymous().send('POST', '/v3/auth/tokens', {
-        body: { auth: { identity: { methods: ['password'], password: { user: { id: u.id, password: '' } } } } },
-      });
-      assert.equal(login.status, 401);
+      const refused = await login(h, { id: u.id, password: '' });
+      assert.equal(refused.status, 401);
     });
 
     test('duplicate names in one domain conflict; in another domain they do not', async () => {
@@ -124,7 +89,7 @@ for (const backend of await identityBackends()) {
       const dup = await h.admin.send('POST', '/v3/users', { body: { user: { name } } });
       assert.equal(dup.status, 409);
       assert.equal(dup.body.error.title, 'Conflict');
-      const domain = (await h.admin.call('POST', '/v3/domains', { body: { domain: { name: unique('dom') } } })).body.domain;
+      const domain = await createDomain(h);
       const other = await h.admin.call('POST', '/v3/users', { body: { user: { name, domain_id: domain.id } } });
       assert.equal(other.body.user.domain_id, domain.id);
       const renamed = await createUser(h);
@@ -205,9 +170,7 @@ for (const backend of await identityBackends()) {
       assert.equal((await h.anonymous().send('GET', `/v3/users/${m.user.id}`, as)).status, 401);
       const fresh = await h.anonymous().passwordLogin({ username: m.user.name, password: 'new-pw-1', projectId: m.project.id });
       assert.equal((await h.anonymous().send('GET', `/v3/users/${m.user.id}`, { token: fresh.token })).status, 200);
-      const old = await h.anonymous().send('POST', '/v3/auth/tokens', {
-        body: { auth: { identity: { methods: ['password'], password: { user: { id: m.user.id, password: m.password } } } } },
-      });
+      const old = await login(h, { id: m.user.id, password: m.password });
       assert.equal(old.status, 401);
     });
 
@@ -242,10 +205,8 @@ for (const backend of await identityBackends()) {
       await h.admin.call('PATCH', `/v3/users/${m.user.id}`, { body: { user: { enabled: false } } });
       assert.equal((await h.admin.validate(m.token)).status, 404);
       assert.equal((await h.anonymous().send('GET', `/v3/users/${m.user.id}`, { token: m.token })).status, 401);
-      const login = await h.anonymous().send('POST', '/v3/auth/tokens', {
-        body: { auth: { identity: { methods: ['password'], password: { user: { id: m.user.id, password: m.password } } } } },
-      });
-      assert.equal(login.status, 401);
+      const refused = await login(h, { id: m.user.id, password: m.password });
+      assert.equal(refused.status, 401);
       // re-enabling does not bring the old token back
       await h.admin.call('PATCH', `/v3/users/${m.user.id}`, { body: { user: { enabled: true } } });
       assert.equal((await h.admin.validate(m.token)).status, 404);
@@ -255,7 +216,7 @@ for (const backend of await identityBackends()) {
     test('deleting a user removes its memberships, assignments and application credentials, and its tokens', async () => {
       const m = await memberUser(h);
       const db = h.service.deps.store.db;
-      const group = (await h.admin.call('POST', '/v3/groups', { body: { group: { name: unique('grp') } } })).body.group;
+      const group = await createGroup(h);
       await h.admin.call('PUT', `/v3/groups/${group.id}/users/${m.user.id}`);
       const memberRole = await roleId(h, 'member');
       await h.service.deps.store.write(async (tx) => {
@@ -281,7 +242,7 @@ for (const backend of await identityBackends()) {
       const m = await memberUser(h);
       const viaGroup = await createProject(h);
       const unrelated = await createProject(h);
-      const group = (await h.admin.call('POST', '/v3/groups', { body: { group: { name: unique('grp') } } })).body.group;
+      const group = await createGroup(h);
       await h.admin.call('PUT', `/v3/groups/${group.id}/users/${m.user.id}`);
       await grant(h, 'GroupProject', group.id, viaGroup.id, 'reader');
       const list = await h.anonymous().call('GET', `/v3/users/${m.user.id}/projects`, { token: m.token });
@@ -305,8 +266,8 @@ for (const backend of await identityBackends()) {
     test('a user\'s groups', async () => {
       const u = await createUser(h);
       assert.deepEqual((await h.admin.call('GET', `/v3/users/${u.id}/groups`)).body.groups, []);
-      const g1 = (await h.admin.call('POST', '/v3/groups', { body: { group: { name: unique('g1'), description: 'one' } } })).body.group;
-      const g2 = (await h.admin.call('POST', '/v3/groups', { body: { group: { name: unique('g2') } } })).body.group;
+      const g1 = await createGroup(h, { name: unique('g1'), description: 'one' });
+      const g2 = await createGroup(h, { name: unique('g2') });
       await h.admin.call('PUT', `/v3/groups/${g1.id}/users/${u.id}`);
       await h.admin.call('PUT', `/v3/groups/${g2.id}/users/${u.id}`);
       const res = await h.admin.call('GET', `/v3/users/${u.id}/groups`);

@@ -1,11 +1,12 @@
 // /v3/users: users, their password change, and the projects and groups they belong to.
 // Passwords are stored only as hashes (password.ts) and never shown. Whatever can make a
-// user's existing tokens wrong revokes them: a new password, disabling, deleting.
+// user's existing tokens wrong revokes them: a new password, disabling, deleting. What groups.ts
+// shares with this file (name check, user lookup, the user and group lists) lives here.
 import type { FastifyInstance } from 'fastify';
 import { dbBool, fromDbBool, nowIso } from '../../core/db/index.ts';
 import { HttpError, badRequest, notFound, unauthorized } from '../../core/http/index.ts';
 import type { RequestContext } from '../../core/auth/index.ts';
-import type { UserTable } from '../db/schema.ts';
+import type { GroupTable, UserTable } from '../db/schema.ts';
 import { getDomainRow, getUserRow } from '../db/lookups.ts';
 import type { IdentityTx } from '../db/store.ts';
 import { assignedRoleIds } from '../assignment/effective-roles.ts';
@@ -54,8 +55,8 @@ export function mergeUserOptions(current: Record<string, unknown>, given: Record
   return merged;
 }
 
-/** A user name as Keystone accepts it: 1-255 characters, not only white space. */
-function checkName(name: string | undefined): string | undefined {
+/** A user or group name as Keystone accepts it: not only white space (`field` checks the length). */
+export function checkName(name: string | undefined): string | undefined {
   if (name !== undefined && name.trim() === '') throw badRequest(`Invalid input for field 'name': '${name}' is not a valid name.`);
   return name;
 }
@@ -73,13 +74,40 @@ export function listDomain(ctx: RequestContext, requested: string | undefined): 
   return requested ?? ctx.domainId;
 }
 
+/** The user with this id, or Keystone's 404. */
+export async function loadUser(deps: IdentityDeps, id: string): Promise<UserTable> {
+  const row = await getUserRow(deps.store.db, id);
+  if (!row) throw notFound(`Could not find user: ${id}.`);
+  return row;
+}
+
+/** The users a list asks for (by domain, name, enabled), in Keystone's order; given a group, only its members. */
+export function listUsers(deps: IdentityDeps, q: { domainId?: string; name?: string; enabled?: string }, groupId?: string): Promise<UserTable[]> {
+  let query = deps.store.db.selectFrom('user').selectAll();
+  if (groupId !== undefined) {
+    query = query.where('id', 'in', (eb) => eb.selectFrom('user_group_membership').select('user_id').where('group_id', '=', groupId));
+  }
+  if (q.domainId !== undefined) query = query.where('domain_id', '=', q.domainId);
+  if (q.name !== undefined) query = query.where('name', '=', q.name);
+  const enabled = queryBool(q.enabled);
+  if (enabled !== undefined) query = query.where('enabled', '=', dbBool(enabled));
+  return query.orderBy('name').orderBy('id').execute();
+}
+
+/** The groups a list asks for (by domain, name), in Keystone's order; given a user, only those it belongs to. */
+export function listGroups(deps: IdentityDeps, q: { domainId?: string; name?: string }, userId?: string): Promise<GroupTable[]> {
+  let query = deps.store.db.selectFrom('user_group').selectAll();
+  if (userId !== undefined) {
+    query = query.where('id', 'in', (eb) => eb.selectFrom('user_group_membership').select('group_id').where('user_id', '=', userId));
+  }
+  if (q.domainId !== undefined) query = query.where('domain_id', '=', q.domainId);
+  if (q.name !== undefined) query = query.where('name', '=', q.name);
+  return query.orderBy('name').orderBy('id').execute();
+}
+
 export function registerUsers(app: FastifyInstance, deps: IdentityDeps): void {
   const db = () => deps.store.db;
-  const load = async (id: string) => {
-    const row = await getUserRow(db(), id);
-    if (!row) throw notFound(`Could not find user: ${id}.`);
-    return row;
-  };
+  const load = (id: string) => loadUser(deps, id);
   const target = (row: { id: string; domain_id: string }) => ({ target: { user: { id: row.id, domain_id: row.domain_id } } });
   const checkDefaultProject = async (id: string | null | undefined) => {
     if (!id) return;
@@ -90,12 +118,7 @@ export function registerUsers(app: FastifyInstance, deps: IdentityDeps): void {
     const q = req.query as Record<string, string | undefined>;
     const domainId = listDomain(contextOf(req), q.domain_id);
     authorize(req, deps, 'identity:list_users', { target: { domain_id: domainId } });
-    let query = db().selectFrom('user').selectAll();
-    if (domainId !== undefined) query = query.where('domain_id', '=', domainId);
-    if (q.name !== undefined) query = query.where('name', '=', q.name);
-    const enabled = queryBool(q.enabled);
-    if (enabled !== undefined) query = query.where('enabled', '=', dbBool(enabled));
-    const rows = await query.orderBy('name').orderBy('id').execute();
+    const rows = await listUsers(deps, { domainId, name: q.name, enabled: q.enabled });
     return collection(req, deps, 'users', rows.map((u) => userView(req, deps, u)));
   });
 
@@ -242,11 +265,7 @@ export function registerUsers(app: FastifyInstance, deps: IdentityDeps): void {
     const row = await load(req.params.id);
     authorize(req, deps, 'identity:list_groups_for_user', target(row));
     const q = req.query as Record<string, string | undefined>;
-    let query = db().selectFrom('user_group').selectAll()
-      .where('id', 'in', (eb) => eb.selectFrom('user_group_membership').select('group_id').where('user_id', '=', row.id));
-    if (q.name !== undefined) query = query.where('name', '=', q.name);
-    if (q.domain_id !== undefined) query = query.where('domain_id', '=', q.domain_id);
-    const rows = await query.orderBy('name').orderBy('id').execute();
+    const rows = await listGroups(deps, { domainId: q.domain_id, name: q.name }, row.id);
     // memberships here never expire (Keystone sets this only for federated users' groups)
     return collection(req, deps, 'groups', rows.map((g) => ({ ...groupView(req, deps, g), membership_expires_at: null })));
   });
