@@ -1,0 +1,90 @@
+// What the launcher starts for the image service: its database (migrated), its stores, the
+// HTTP API behind token validation against Identity.
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createApp, webobFault } from '../core/http/index.ts';
+import { Enforcer } from '../core/policy/index.ts';
+import { TokenValidator, registerTokenAuth } from '../core/auth/index.ts';
+import type { Config } from '../core/config/index.ts';
+import { openImageData } from './db/database.ts';
+import { imageSection } from './settings.ts';
+import type { ImageSettings } from './image-settings.ts';
+import { imagePolicyDefaults } from './policy.ts';
+import { FileStore } from './store/file-store.ts';
+import { StoreRegistry } from './store/registry.ts';
+import type { ImageDeps } from './api/common.ts';
+import { registerImageApi } from './api/routes.ts';
+
+export interface ImageServiceOptions {
+  config: Config;
+  logger: Logger;
+  /** where the all-in-one keeps its SQLite file, stores and staging area when the config names none */
+  stateDir: string;
+}
+
+export interface ImageService {
+  app: FastifyInstance;
+  deps: ImageDeps;
+  close(): Promise<void>;
+}
+
+export function imageDatabaseUrl(config: Config, stateDir: string): string {
+  return config.section(imageSection).connection || `sqlite:///${join(stateDir, 'image.db')}`;
+}
+
+export class ImageConfigError extends Error {}
+
+/** The stores [image] enabled_backends names, as id:type pairs. */
+function buildStores(config: Config, stateDir: string): StoreRegistry {
+  const s = config.section(imageSection);
+  const base = s.stores_dir || join(stateDir, 'images');
+  const stores = s.enabled_backends.map((entry) => {
+    const [id, type] = entry.split(':').map((x) => x.trim());
+    if (!id || type !== 'file') {
+      throw new ImageConfigError(`[image] enabled_backends: '${entry}' is not id:file (the object-store backend needs the Object Storage service)`);
+    }
+    return new FileStore({ id, directory: join(base, id), description: `Files under ${join(base, id)}` });
+  });
+  if (!stores.some((st) => st.id === s.default_backend)) {
+    throw new ImageConfigError(`[image] default_backend: '${s.default_backend}' is not one of enabled_backends`);
+  }
+  return new StoreRegistry(stores, s.default_backend);
+}
+
+export function imageSettings(config: Config): ImageSettings {
+  const s = config.section(imageSection);
+  return {
+    publicEndpoint: s.public_endpoint || undefined,
+    diskFormats: s.disk_formats,
+    containerFormats: s.container_formats,
+    imageSizeCap: s.image_size_cap,
+    quotas: { imageCount: s.image_count_total, imageSize: s.image_size_total, stageSize: s.image_stage_total, uploadingCount: s.image_count_uploading },
+  };
+}
+
+export async function createImageService(opts: ImageServiceOptions): Promise<ImageService> {
+  const s = opts.config.section(imageSection);
+  const stores = buildStores(opts.config, opts.stateDir);
+  const staging = new FileStore({ id: 'os_glance_staging_store', directory: s.staging_dir || join(opts.stateDir, 'image-staging'), description: 'Staging area for image import' });
+  const policy = new Enforcer(imagePolicyDefaults, { policyFile: s.policy_file || undefined });
+  const validator = new TokenValidator({
+    identityUrl: s.auth_url,
+    service: { username: s.service_username, password: s.service_password, projectName: s.service_project },
+    cacheSeconds: s.token_cache_seconds,
+  });
+  const { data, close } = await openImageData(imageDatabaseUrl(opts.config, opts.stateDir));
+  const deps: ImageDeps = { data, stores, staging, policy, settings: imageSettings(opts.config), logger: opts.logger };
+  // Image data is streamed, never parsed as a body: the limit only bounds JSON documents.
+  const app = createApp({ service: 'image', fault: webobFault, logger: opts.logger, bodyLimit: 1024 * 1024 });
+  registerTokenAuth(app, validator, { publicRoutes: ['GET /', 'GET /versions'] });
+  registerImageApi(app, deps);
+  return {
+    app,
+    deps,
+    close: async () => {
+      await app.close();
+      await close();
+    },
+  };
+}
