@@ -1,0 +1,137 @@
+// Image data throughput against a running cloud: a 1 GiB (by default) upload and download
+// through the Image API in MB/s, beside the raw write/read rate of the store's own directory
+// measured in the same run, and the server's resident memory before and at its peak during
+// each transfer (it must not grow with the image size: data is streamed, never held).
+//   tenrec up &   then:   source .tenrec/openrc && npm run bench:image -- [--mib 1024]
+//     [--dir .tenrec/images/local] [--server-pid <pid of tenrec>]
+import { request, type IncomingMessage } from 'node:http';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { IdentityClient } from '../src/clients/identity.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    'auth-url': { type: 'string', default: process.env.OS_AUTH_URL ?? 'http://127.0.0.1:5000/v3' },
+    username: { type: 'string', default: process.env.OS_USERNAME ?? 'admin' },
+    password: { type: 'string', default: process.env.OS_PASSWORD },
+    project: { type: 'string', default: process.env.OS_PROJECT_NAME ?? 'admin' },
+    mib: { type: 'string', default: '1024' },
+    dir: { type: 'string', default: join(process.env.TENREC_STATE_DIR ?? '.tenrec', 'images', 'local') },
+    'server-pid': { type: 'string' },
+  },
+});
+if (!args.password) {
+  console.error('bench/image: set OS_PASSWORD (source the openrc that tenrec up wrote) or pass --password');
+  process.exit(2);
+}
+const total = Number(args.mib) * 1024 * 1024;
+const CHUNK = 4 * 1024 * 1024;
+const pattern = randomBytes(CHUNK); // reused, so the client spends no time making data
+
+/** total bytes of incompressible-looking data, streamed from one reused buffer */
+function source(): Readable {
+  let sent = 0;
+  return new Readable({
+    highWaterMark: CHUNK,
+    read() {
+      if (sent >= total) return void this.push(null);
+      const n = Math.min(CHUNK, total - sent);
+      sent += n;
+      this.push(n === CHUNK ? pattern : pattern.subarray(0, n));
+    },
+  });
+}
+
+function serverPid(): number | undefined {
+  if (args['server-pid']) return Number(args['server-pid']);
+  try {
+    return Number(execFileSync('pgrep', ['-f', 'tenrec.js (up|serve image)'], { encoding: 'utf8' }).trim().split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+const rssMiB = (pid: number) => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+};
+
+/** Runs `work`, sampling the server's RSS every 50 ms; returns seconds taken and peak RSS. */
+async function measured(pid: number | undefined, work: () => Promise<void>) {
+  let peak = pid ? rssMiB(pid) : NaN;
+  const timer = pid ? setInterval(() => { peak = Math.max(peak, rssMiB(pid)); }, 50) : undefined;
+  const t = performance.now();
+  await work();
+  const seconds = (performance.now() - t) / 1000;
+  if (timer) clearInterval(timer);
+  return { seconds, peak };
+}
+
+function send(method: string, url: URL, headers: Record<string, string | number>, body?: Readable): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, resolve);
+    req.on('error', reject);
+    if (body) body.pipe(req);
+    else req.end();
+  });
+}
+
+async function json(res: IncomingMessage): Promise<any> {
+  let text = '';
+  for await (const chunk of res) text += chunk;
+  return text ? JSON.parse(text) : undefined;
+}
+
+const mbps = (seconds: number) => (total / 1e6 / seconds).toFixed(0);
+
+const identity = new IdentityClient(args['auth-url']!.replace(/\/v3\/?$/, ''));
+const auth = await identity.passwordLogin({ username: args.username!, password: args.password, project: args.project });
+const endpoint = auth.body.catalog.find((s: any) => s.type === 'image')?.endpoints.find((e: any) => e.interface === 'public')?.url;
+if (!endpoint) {
+  console.error('bench/image: no image endpoint in the catalog');
+  process.exit(1);
+}
+const base = endpoint.replace(/\/+$/, '');
+const token = auth.token;
+const pid = serverPid();
+
+// raw disk rate of the store directory, same data, same run
+const rawFile = join(args.dir!, `.bench-raw-${process.pid}`);
+const rawWrite = await measured(undefined, async () => {
+  await pipeline(source(), createWriteStream(rawFile, { highWaterMark: CHUNK }));
+  const fd = openSync(rawFile, 'r+'); // the store syncs before it renames into place; so does this
+  fsyncSync(fd);
+  closeSync(fd);
+});
+const rawRead = await measured(undefined, async () => {
+  for await (const _ of createReadStream(rawFile, { highWaterMark: CHUNK })) void _;
+});
+rmSync(rawFile, { force: true });
+
+const created = await json(await send('POST', new URL(`${base}/v2/images`), { 'x-auth-token': token, 'content-type': 'application/json' },
+  Readable.from([JSON.stringify({ name: `bench-${process.pid}`, disk_format: 'raw', container_format: 'bare' })])));
+const baseline = pid ? rssMiB(pid) : NaN;
+const upload = await measured(pid, async () => {
+  const res = await send('PUT', new URL(`${base}/v2/images/${created.id}/file`),
+    { 'x-auth-token': token, 'content-type': 'application/octet-stream', 'content-length': total }, source());
+  await json(res);
+  if (res.statusCode !== 204) throw new Error(`upload answered ${res.statusCode}`);
+});
+let received = 0;
+const download = await measured(pid, async () => {
+  const res = await send('GET', new URL(`${base}/v2/images/${created.id}/file`), { 'x-auth-token': token });
+  for await (const chunk of res) received += (chunk as Buffer).length;
+});
+await json(await send('DELETE', new URL(`${base}/v2/images/${created.id}`), { 'x-auth-token': token }));
+if (received !== total) throw new Error(`downloaded ${received} bytes of ${total}`);
+
+const mem = (peak: number) => (pid ? `server RSS ${baseline.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB` : 'server RSS not sampled (no --server-pid)');
+console.log(`image data, ${args.mib} MiB, store directory ${args.dir}`);
+console.log(`raw disk write ${mbps(rawWrite.seconds).padStart(6)} MB/s   raw disk read ${mbps(rawRead.seconds).padStart(6)} MB/s`);
+console.log(`API upload     ${mbps(upload.seconds).padStart(6)} MB/s (${((rawWrite.seconds / upload.seconds) * 100).toFixed(0)}% of raw write)   ${mem(upload.peak)}`);
+console.log(`API download   ${mbps(download.seconds).padStart(6)} MB/s (${((rawRead.seconds / download.seconds) * 100).toFixed(0)}% of raw read)   ${mem(download.peak)}`);
