@@ -57,7 +57,7 @@ describe('usage', () => {
     assert.match(extra.stderr, /^tenrec config show: unexpected argument 'now'/);
     const service = await tenrecInProcess(['serve', 'compute', '--config-file', emptyConf]);
     assert.equal(service.code, 2);
-    assert.match(service.stderr, /unknown service 'compute' \(known: identity\)/);
+    assert.match(service.stderr, /unknown service 'compute' \(known: identity, image\)/);
   });
 });
 
@@ -65,7 +65,8 @@ describe('config', () => {
   test('config show: every section, sources, secrets and URL passwords masked', async () => {
     const file = conf(
       '[DEFAULT]\ntransport_url = rabbit://tenrec:bus-secret@mq.example:5672/\nlog_level = debug\n' +
-        '[identity]\nconnection = mysql+pymysql://keystone:db-secret@db.example/keystone\n',
+        '[identity]\nconnection = mysql+pymysql://keystone:db-secret@db.example/keystone\n' +
+        '[image]\nservice_password = image-secret\n',
     );
     const r = await tenrecInProcess(['config', 'show', '--config-file', file], { TENREC_IDENTITY_PORT: '5001' });
     assert.equal(r.code, 0, r.stderr);
@@ -75,7 +76,10 @@ describe('config', () => {
     assert.match(r.stdout, /^log_level = debug {2}# /m);
     assert.match(r.stdout, /^port = 5001 {2}# TENREC_IDENTITY_PORT$/m);
     assert.match(r.stdout, /^\[identity\]$/m);
-    assert.doesNotMatch(r.stdout, /bus-secret|db-secret/);
+    assert.match(r.stdout, /^\[image\]$/m);
+    assert.match(r.stdout, /^service_password = \*\*\*\* {2}# /m);
+    assert.match(r.stdout, /^port = 9292 {2}# default$/m);
+    assert.doesNotMatch(r.stdout, /bus-secret|db-secret|image-secret/);
   });
 
   test('an unknown option in a config file: one line naming file, section and key; exit 1', async () => {
@@ -103,13 +107,15 @@ describe('config', () => {
 });
 
 describe('db sync', () => {
-  test('on a fresh SQLite URL: applies the migrations, then has nothing to do', async () => {
+  test('on a fresh SQLite URL: applies the migrations of every service, then has nothing to do', async () => {
     const db = join(root, 'fresh', 'deeper', 'identity.db');
-    const file = conf(`[identity]\nconnection = sqlite:///${db}\n`);
+    const imageDb = join(root, 'fresh', 'image', 'image.db');
+    const file = conf(`[identity]\nconnection = sqlite:///${db}\n[image]\nconnection = sqlite:///${imageDb}\n`);
     const first = await tenrecInProcess(['db', 'sync', '--config-file', file]);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, new RegExp(`^identity: applied 001_\\S+.* \\(sqlite:///${db}\\)\\n$`));
+    assert.match(first.stdout, new RegExp(`^identity: applied 001_\\S+.* \\(sqlite:///${db}\\)\\nimage: applied 001_initial.* \\(sqlite:///${imageDb}\\)\\n$`));
     assert.ok(existsSync(db));
+    assert.ok(existsSync(imageDb));
     const again = await tenrecInProcess(['db', 'sync', 'identity', '--config-file', file]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /^identity: up to date at \d+_\S+ /);
@@ -117,11 +123,23 @@ describe('db sync', () => {
     assert.equal(unknown.code, 2);
   });
 
-  test('without a connection: the SQLite file in the state directory', async () => {
+  test('db sync image: only the image database, once', async () => {
+    const imageDb = join(root, 'image-only', 'image.db');
+    const file = conf(`[image]\nconnection = sqlite:///${imageDb}\n`);
+    const first = await tenrecInProcess(['db', 'sync', 'image', '--state-dir', join(root, 'image-only-state'), '--config-file', file]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, new RegExp(`^image: applied 001_initial.* \\(sqlite:///${imageDb}\\)\\n$`));
+    assert.ok(!existsSync(join(root, 'image-only-state', 'identity.db')), 'identity is not touched');
+    const again = await tenrecInProcess(['db', 'sync', 'image', '--config-file', file]);
+    assert.match(again.stdout, new RegExp(`^image: up to date at \\d+_\\S+ \\(sqlite:///${imageDb}\\)\\n$`));
+  });
+
+  test('without a connection: the SQLite files in the state directory', async () => {
     const state = join(root, 'state-sync');
     const r = await tenrecInProcess(['db', 'sync', '--state-dir', state, '--config-file', emptyConf]);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(existsSync(join(state, 'identity.db')));
+    assert.ok(existsSync(join(state, 'image.db')));
   });
 });
 

@@ -13,13 +13,14 @@ import { loadConfig, type Config, type SectionSchema } from '../core/config/inde
 import { defaultSection } from '../core/config/common.ts';
 import { createLogger, type Logger } from '../core/log/logger.ts';
 import { identitySection } from '../identity/settings.ts';
+import { imageSection } from '../image/settings.ts';
 import type { OptionDoc } from './command.ts';
 
 export const SYSTEM_CONFIG_FILE = '/etc/tenrec/tenrec.conf';
 export const DEFAULT_STATE_DIR = '.tenrec';
 
 /** Every section a Tenrec process knows; each new service adds its own. */
-export const knownSchemas: SectionSchema<any>[] = [defaultSection, identitySection];
+export const knownSchemas: SectionSchema<any>[] = [defaultSection, identitySection, imageSection];
 
 export const configFileOption = {
   type: 'string',
@@ -31,7 +32,7 @@ export const configFileOption = {
 export const stateDirOption = {
   type: 'string',
   metavar: 'DIR',
-  help: `local state: SQLite files, Fernet keys (default: $TENREC_STATE_DIR, else [DEFAULT] state_dir, else ./${DEFAULT_STATE_DIR})`,
+  help: `local state: SQLite files, Fernet keys, image data (default: $TENREC_STATE_DIR, else [DEFAULT] state_dir, else ./${DEFAULT_STATE_DIR})`,
 } as const satisfies OptionDoc;
 
 export function configFiles(given: string[] | undefined): string[] {

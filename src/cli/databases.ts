@@ -3,6 +3,8 @@ import type { Config } from '../core/config/index.ts';
 import { appliedMigrations, migrateToLatest, openDatabase, type NamedMigration } from '../core/db/index.ts';
 import { identityDatabaseUrl } from '../identity/service.ts';
 import { identityMigrations } from '../identity/db/migrations.ts';
+import { imageDatabaseUrl } from '../image/service.ts';
+import { imageMigrations } from '../image/db/migrations.ts';
 
 interface ServiceDatabase {
   /** the configured URL, or the SQLite file under the state directory */
@@ -12,6 +14,7 @@ interface ServiceDatabase {
 
 export const serviceDatabases: Record<string, ServiceDatabase> = {
   identity: { url: identityDatabaseUrl, migrations: identityMigrations },
+  image: { url: imageDatabaseUrl, migrations: imageMigrations },
 };
 
 export interface SyncResult {

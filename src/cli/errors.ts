@@ -5,6 +5,7 @@ import { DatabaseConnectionError, DatabaseUrlError, MigrationError } from '../co
 import { BusUnavailableError, BusUrlError } from '../core/bus/index.ts';
 import { ListenError } from '../core/service.ts';
 import { KeyRepositoryError } from '../identity/token/key-repository.ts';
+import { ImageConfigError } from '../image/service.ts';
 import { CliError } from './command.ts';
 
 const operatorErrors = [
@@ -17,6 +18,7 @@ const operatorErrors = [
   BusUnavailableError,
   ListenError,
   KeyRepositoryError,
+  ImageConfigError,
 ];
 
 /** The line to show for an error the operator can act on; undefined for a bug. */

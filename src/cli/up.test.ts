@@ -1,12 +1,15 @@
-// `tenrec up` end to end: the real command in a child process, a real port, a real token.
+// `tenrec up` end to end: the real command in a child process, real ports, a real token; the
+// image service beside identity, with its starter image.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { decrypt } from '../identity/token/fernet.ts';
+import { makeQcow2 } from '../image/disk/qcow2.ts';
 import { childEnv, freePort, spawnTenrec, tenrec, type TenrecProcess } from './testing.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'tenrec-up-'));
@@ -15,11 +18,13 @@ const home = join(root, 'home');
 const emptyConf = join(root, 'empty.conf');
 const userClouds = join(home, '.config', 'openstack', 'clouds.yaml');
 let port: number;
+let imagePort: number;
 let env: Record<string, string>;
 let running: TenrecProcess | undefined;
 
 before(async () => {
   port = await freePort();
+  imagePort = await freePort();
   env = childEnv(home, { TENREC_DEFAULT_LOG_LEVEL: 'info' });
   writeFileSync(emptyConf, '');
   // The user already has a cloud of their own (and a comment): both must survive.
@@ -32,7 +37,7 @@ after(() => {
 });
 
 function up(): TenrecProcess {
-  running = spawnTenrec(['up', '--state-dir', state, '--port-identity', String(port), '--config-file', emptyConf], env);
+  running = spawnTenrec(['up', '--state-dir', state, '--port-identity', String(port), '--port-image', String(imagePort), '--config-file', emptyConf], env);
   return running;
 }
 
@@ -51,13 +56,20 @@ async function passwordLogin(password: string): Promise<{ status: number; token:
 }
 
 const mode = (path: string) => statSync(path).mode & 0o777;
+const STARTER = /^ {2}starter image +tenrec-starter \(([0-9a-f-]{36})\)(, uploaded now)?$/m;
+
+async function imageApi(token: string, path: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(`http://127.0.0.1:${imagePort}${path}`, { headers: { 'x-auth-token': token } });
+  return { status: res.status, body: await res.json() };
+}
 const adminPassword = () => readFileSync(join(state, 'admin-password'), 'utf8').trim();
 
 describe('tenrec up', () => {
   let firstUserId: string;
   let firstProjectId: string;
+  let starterId: string;
 
-  test('first run: ready, generated password printed once and saved, password auth works, SIGTERM exits 0', async () => {
+  test('first run: ready, generated password printed once and saved, password auth works, the image service and its starter image, SIGTERM exits 0', async () => {
     const p = up();
     const out = await p.waitForOutput(/ready in \d+ ms/);
     const password = adminPassword();
@@ -73,6 +85,44 @@ describe('tenrec up', () => {
     firstUserId = login.body.token.user.id;
     firstProjectId = login.body.token.project.id;
     assert.equal((await passwordLogin('wrong')).status, 401);
+
+    // The image service: on its port, in the catalog, its starter image uploaded.
+    assert.match(out, new RegExp(`^ {2}image +http://127\\.0\\.0\\.1:${imagePort}$`, 'm'));
+    const starter = STARTER.exec(out);
+    assert.ok(starter, out);
+    assert.equal(starter[2], ', uploaded now');
+    starterId = starter[1]!;
+    const versions = await fetch(`http://127.0.0.1:${imagePort}/`);
+    assert.equal(versions.status, 300);
+    const doc = await versions.json();
+    assert.equal(doc.versions[0].id, 'v2.16');
+    assert.equal(doc.versions[0].links[0].href, `http://127.0.0.1:${imagePort}/v2/`);
+
+    const catalog = login.body.token.catalog.find((s: any) => s.type === 'image');
+    assert.ok(catalog, 'an image service in the catalog');
+    assert.equal(catalog.name, 'glance');
+    assert.deepEqual(
+      catalog.endpoints.map((e: any) => [e.interface, e.url, e.region_id]).sort(),
+      ['admin', 'internal', 'public'].map((i) => [i, `http://127.0.0.1:${imagePort}`, 'RegionOne']),
+    );
+
+    const passwords = join(state, 'service-passwords.json');
+    assert.equal(mode(passwords), 0o600);
+    assert.match(JSON.parse(readFileSync(passwords, 'utf8')).image, /^[A-Za-z0-9_-]{20,}$/);
+
+    const bytes = makeQcow2(1024 ** 3);
+    const image = await imageApi(login.token!, `/v2/images/${starterId}`);
+    assert.equal(image.status, 200, JSON.stringify(image.body));
+    assert.equal(image.body.name, 'tenrec-starter');
+    assert.equal(image.body.status, 'active');
+    assert.equal(image.body.visibility, 'public');
+    assert.equal(image.body.disk_format, 'qcow2');
+    assert.equal(image.body.container_format, 'bare');
+    assert.equal(image.body.size, bytes.length);
+    assert.equal(image.body.checksum, createHash('md5').update(bytes).digest('hex'));
+    assert.equal(image.body.os_hash_algo, 'sha512');
+    assert.equal(image.body.os_hash_value, createHash('sha512').update(bytes).digest('hex'));
+    assert.equal(image.body.virtual_size, 1024 ** 3);
 
     p.child.kill('SIGTERM');
     assert.equal(await p.exited, 0);
@@ -127,6 +177,12 @@ describe('tenrec up', () => {
     assert.ok(!out.includes(password), 'the password is not shown again');
     assert.doesNotMatch(out, /generated/);
     assert.equal(adminPassword(), password);
+    // The starter image is there already: not uploaded again.
+    assert.equal(STARTER.exec(out)?.[1], starterId);
+    assert.equal(STARTER.exec(out)?.[2], undefined, 'not uploaded again');
+    const listed = await imageApi((await passwordLogin(password)).token!, '/v2/images?name=tenrec-starter');
+    assert.equal(listed.status, 200);
+    assert.deepEqual(listed.body.images.map((i: any) => i.id), [starterId]);
 
     const login = await passwordLogin(password);
     assert.equal(login.status, 201);
@@ -162,7 +218,7 @@ describe('tenrec up', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const taken = (blocker.address() as AddressInfo).port;
     try {
-      const r = await tenrec(['up', '--state-dir', state, '--port-identity', String(taken), '--config-file', emptyConf], env);
+      const r = await tenrec(['up', '--state-dir', state, '--port-identity', String(taken), '--port-image', String(await freePort()), '--config-file', emptyConf], env);
       assert.equal(r.code, 1);
       assert.match(r.stderr, new RegExp(`^tenrec: cannot listen on 127\\.0\\.0\\.1:${taken} for identity: address already in use`, 'm'));
       assert.doesNotMatch(r.stderr, /\n\s+at /);

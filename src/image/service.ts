@@ -15,12 +15,21 @@ import { FileStore } from './store/file-store.ts';
 import { StoreRegistry } from './store/registry.ts';
 import type { ImageDeps } from './api/common.ts';
 import { registerImageApi } from './api/routes.ts';
+import { recoverInterruptedTransfers } from './upload/recovery.ts';
+import { importsInFlight } from './upload/import.ts';
 
 export interface ImageServiceOptions {
   config: Config;
   logger: Logger;
   /** where the all-in-one keeps its SQLite file, stores and staging area when the config names none */
   stateDir: string;
+  /**
+   * Uploads and imports left unfinished longer than this (a process died mid-way) are put back
+   * in order at start, and temporary files that old removed. The all-in-one is the only
+   * process, so 0; split API processes sharing a database keep the default, so as not to undo
+   * another live process's transfer.
+   */
+  recoverOlderThanMs?: number;
 }
 
 export interface ImageService {
@@ -75,6 +84,12 @@ export async function createImageService(opts: ImageServiceOptions): Promise<Ima
   });
   const { data, close } = await openImageData(imageDatabaseUrl(opts.config, opts.stateDir));
   const deps: ImageDeps = { data, stores, staging, policy, settings: imageSettings(opts.config), logger: opts.logger };
+  const olderThanMs = opts.recoverOlderThanMs ?? 3600_000;
+  const recovered = await recoverInterruptedTransfers(deps, { olderThanMs });
+  for (const store of [...stores.all(), staging]) {
+    if (store instanceof FileStore) await store.sweepTemporaryFiles(olderThanMs);
+  }
+  opts.logger.info({ recovered }, 'image: interrupted transfers reconciled');
   // Image data is streamed, never parsed as a body: the limit only bounds JSON documents.
   const app = createApp({ service: 'image', fault: webobFault, logger: opts.logger, bodyLimit: 1024 * 1024 });
   registerTokenAuth(app, validator, { publicRoutes: ['GET /', 'GET /versions'] });
@@ -84,6 +99,7 @@ export async function createImageService(opts: ImageServiceOptions): Promise<Ima
     deps,
     close: async () => {
       await app.close();
+      await importsInFlight(deps); // background imports finish before the database closes
       await close();
     },
   };

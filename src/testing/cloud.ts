@@ -52,7 +52,7 @@ export async function startCloud(databaseAdminUrl = 'sqlite://', imageOptions: R
     schemas: [imageSection],
     overrides: { image: { connection, auth_url: `${identity.url}/v3`, service_password: servicePassword, token_cache_seconds: '0', ...imageOptions } },
   });
-  const imageService = await createImageService({ config, logger: silentLogger, stateDir });
+  const imageService = await createImageService({ config, logger: silentLogger, stateDir, recoverOlderThanMs: 0 });
   await imageService.app.listen({ host: '127.0.0.1', port: 0 });
   const imageUrl = `http://127.0.0.1:${(imageService.app.server.address() as AddressInfo).port}`;
   await registerService(identity.service.deps.store, { type: 'image', name: 'glance', region: 'RegionOne', publicUrl: imageUrl });

@@ -31,6 +31,12 @@ export function createApp(opts: AppOptions): FastifyInstance {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req-${randomUUID()}`;
     },
     routerOptions: { maxParamLength: 1000, ignoreTrailingSlash: true },
+    // Errors Fastify raises before routing (a malformed %-escape in the path, a bad
+    // Content-Type) are answered in the service's own fault shape too.
+    frameworkErrors: (err: FastifyError, _req: unknown, reply: { status(n: number): any }) => {
+      const status = typeof err.statusCode === 'number' && err.statusCode < 500 ? err.statusCode : 400;
+      reply.status(status).type('application/json').send(opts.fault(status, err.message));
+    },
     // Bodies are checked as sent: no type coercion, no silent removal of unknown fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   } as any) as unknown as FastifyInstance;

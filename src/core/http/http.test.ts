@@ -51,6 +51,14 @@ describe('http app', () => {
     assert.equal(res.json().error.code, 404);
   });
 
+  test('a malformed URL escape is a 400 fault, not Fastify\'s own body', async () => {
+    const a = app();
+    a.get('/things/:id', async () => ({}));
+    const res = await a.inject({ method: 'GET', url: '/things/%E0%A4%A' });
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.json().error.code, 400);
+  });
+
   test('nova fault shape', () => {
     assert.deepEqual(novaFault(404, 'x'), { itemNotFound: { code: 404, message: 'x' } });
   });

@@ -2,7 +2,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { ImageDeps } from './common.ts';
 import { registerVersions } from './versions.ts';
+import { registerMembers } from './members.ts';
+import { registerImageData } from './image-data.ts';
+import { registerImageImport } from './image-import.ts';
+import { registerInfo } from './info.ts';
+import { registerImages } from './images.ts';
 
 export function registerImageApi(app: FastifyInstance, deps: ImageDeps): void {
   registerVersions(app, deps);
+  registerMembers(app, deps);
+  registerImageData(app, deps);
+  registerImageImport(app, deps);
+  registerInfo(app, deps);
+  registerImages(app, deps);
 }
