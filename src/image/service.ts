@@ -91,7 +91,7 @@ export async function createImageService(opts: ImageServiceOptions): Promise<Ima
   }
   opts.logger.info({ recovered }, 'image: interrupted transfers reconciled');
   // Image data is streamed, never parsed as a body: the limit only bounds JSON documents.
-  const app = createApp({ service: 'image', fault: webobFault, logger: opts.logger, bodyLimit: 1024 * 1024 });
+  const app = createApp({ service: 'image', fault: webobFault, logger: opts.logger, bodyLimit: 1024 * 1024, ignoreTrailingSlash: false });
   registerTokenAuth(app, validator, { publicRoutes: ['GET /', 'GET /versions'] });
   registerImageApi(app, deps);
   return {

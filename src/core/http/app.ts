@@ -15,6 +15,8 @@ export interface AppOptions {
   requestIdHeaders?: string[];
   /** the largest request body accepted, bytes */
   bodyLimit?: number;
+  /** treat /x/ as /x (Keystone does); Glance answers /v2/images/ with 404, so it turns this off */
+  ignoreTrailingSlash?: boolean;
 }
 
 const REQUEST_ID = /^req-[0-9a-f-]{36}$/;
@@ -30,7 +32,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
       const given = req.headers['x-openstack-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req-${randomUUID()}`;
     },
-    routerOptions: { maxParamLength: 1000, ignoreTrailingSlash: true },
+    routerOptions: { maxParamLength: 1000, ignoreTrailingSlash: opts.ignoreTrailingSlash ?? true },
     // Errors Fastify raises before routing (a malformed %-escape in the path, a bad
     // Content-Type) are answered in the service's own fault shape too.
     frameworkErrors: (err: FastifyError, _req: unknown, reply: { status(n: number): any }) => {
