@@ -269,6 +269,27 @@ describe('FileStore', () => {
     assert.ok((await readAll((await store.get(stored.location)).stream)).equals(data));
   });
 
+  test('memory: with an abort signal (as the API always passes), chunks already written are not kept', async (t) => {
+    // Fresh buffers per chunk, as a socket delivers them: they are garbage once written, unless
+    // something keeps them reachable until the upload ends.
+    const store = freshStore();
+    const total = 384 * MiB;
+    let peak = 0;
+    async function* generate() {
+      for (let sent = 0; sent < total; sent += MiB) {
+        if (sent % (16 * MiB) === 0) peak = Math.max(peak, process.memoryUsage().rss);
+        yield Buffer.alloc(MiB, ((sent / MiB) & 0xff) | 1); // non-zero: pages really touched
+      }
+    }
+    const before = process.memoryUsage().rss;
+    const stored = await store.add(imageId(), Readable.from(generate(), { objectMode: false }), { expectedSize: total, signal: new AbortController().signal });
+    peak = Math.max(peak, process.memoryUsage().rss);
+    const growth = peak - before;
+    t.diagnostic(`rss growth ${(growth / MiB).toFixed(1)} MiB`);
+    assert.equal(stored.size, total);
+    assert.ok(growth < 192 * MiB, `rss grew by ${(growth / MiB).toFixed(1)} MiB for a ${total / MiB} MiB image`);
+  });
+
   test('memory: a 256 MiB upload generated on the fly does not grow rss by the image size', async (t) => {
     const store = freshStore();
     const total = 256 * MiB;

@@ -98,15 +98,20 @@ function abortError(signal: AbortSignal): Error {
 /** Races each step of the loop against the signal, so a stalled client cannot hold an aborted add. */
 function abortPromise(signal: AbortSignal | undefined) {
   if (!signal) return { race: <T>(p: Promise<T> | T) => p, dispose: () => {} };
-  let onAbort = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortError(signal));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  aborted.catch(() => {}); // observed through race(); never unhandled
-  return {
-    race: <T>(p: Promise<T> | T): Promise<T> | T => (p instanceof Promise ? Promise.race([p, aborted]) : signal.aborted ? aborted : p),
-    dispose: () => signal.removeEventListener('abort', onAbort),
+  // Each wait gets its own listener, removed when the wait ends. (Promise.race against one
+  // long-lived promise would hang a reaction, and with it every chunk read, on that promise
+  // until the upload ends: memory growing with the image size.)
+  const race = <T>(p: Promise<T> | T): Promise<T> | T => {
+    if (signal.aborted) return Promise.reject(abortError(signal));
+    if (!(p instanceof Promise)) return p;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(abortError(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (value) => { signal.removeEventListener('abort', onAbort); resolve(value); },
+        (err: unknown) => { signal.removeEventListener('abort', onAbort); reject(err); },
+      );
+    });
   };
+  return { race, dispose: () => {} };
 }
