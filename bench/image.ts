@@ -5,7 +5,7 @@
 //   tenrec up &   then:   source .tenrec/openrc && npm run bench:image -- [--mib 1024]
 //     [--dir .tenrec/images/local] [--server-pid <pid of tenrec>]
 import { request, type IncomingMessage } from 'node:http';
-import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
     mib: { type: 'string', default: '1024' },
     dir: { type: 'string', default: join(process.env.TENREC_STATE_DIR ?? '.tenrec', 'images', 'local') },
     'server-pid': { type: 'string' },
+    // root only: empty the page cache before each read, so reads come from the disk
+    'drop-caches': { type: 'boolean', default: false },
   },
 });
 if (!args.password) {
@@ -87,6 +89,12 @@ async function json(res: IncomingMessage): Promise<any> {
   return text ? JSON.parse(text) : undefined;
 }
 
+function dropCaches(): void {
+  if (!args['drop-caches']) return;
+  execFileSync('sync');
+  writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+}
+
 const mbps = (seconds: number) => (total / 1e6 / seconds).toFixed(0);
 
 const identity = new IdentityClient(args['auth-url']!.replace(/\/v3\/?$/, ''));
@@ -108,6 +116,7 @@ const rawWrite = await measured(undefined, async () => {
   fsyncSync(fd);
   closeSync(fd);
 });
+dropCaches();
 const rawRead = await measured(undefined, async () => {
   for await (const _ of createReadStream(rawFile, { highWaterMark: CHUNK })) void _;
 });
@@ -123,6 +132,7 @@ const upload = await measured(pid, async () => {
   if (res.statusCode !== 204) throw new Error(`upload answered ${res.statusCode}`);
 });
 let received = 0;
+dropCaches();
 const download = await measured(pid, async () => {
   const res = await send('GET', new URL(`${base}/v2/images/${created.id}/file`), { 'x-auth-token': token });
   for await (const chunk of res) received += (chunk as Buffer).length;
@@ -131,7 +141,7 @@ await json(await send('DELETE', new URL(`${base}/v2/images/${created.id}`), { 'x
 if (received !== total) throw new Error(`downloaded ${received} bytes of ${total}`);
 
 const mem = (peak: number) => (pid ? `server RSS ${baseline.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB` : 'server RSS not sampled (no --server-pid)');
-console.log(`image data, ${args.mib} MiB, store directory ${args.dir}`);
+console.log(`image data, ${args.mib} MiB, store directory ${args.dir}${args['drop-caches'] ? ', page cache dropped before reads' : ', reads may come from the page cache'}`);
 console.log(`raw disk write ${mbps(rawWrite.seconds).padStart(6)} MB/s   raw disk read ${mbps(rawRead.seconds).padStart(6)} MB/s`);
 console.log(`API upload     ${mbps(upload.seconds).padStart(6)} MB/s (${((rawWrite.seconds / upload.seconds) * 100).toFixed(0)}% of raw write)   ${mem(upload.peak)}`);
 console.log(`API download   ${mbps(download.seconds).padStart(6)} MB/s (${((rawRead.seconds / download.seconds) * 100).toFixed(0)}% of raw read)   ${mem(download.peak)}`);
