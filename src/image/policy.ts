@@ -31,6 +31,7 @@ const rules: Record<string, string> = {
   get_member: 'role:admin or (role:reader and (project_id:%(project_id)s or project_id:%(member_id)s))',
   get_members: 'role:admin or (role:reader and (project_id:%(project_id)s or project_id:%(member_id)s))',
   modify_member: 'role:admin or (role:member and project_id:%(member_id)s)',
+  tasks_api_access: 'role:admin',
   get_task: 'rule:default',
   get_tasks: 'rule:default',
   add_task: 'rule:default',

@@ -1,7 +1,8 @@
 // The interoperable import end to end: stage + glance-direct (uploading → importing → active,
 // staged data gone), copy-image into a second store, the 4xx of the import call, an import
 // that fails in the background (image queued again, failure recorded), the staging quota,
-// and the discovery calls (/v2/info/import, /stores, /stores/detail, /usage).
+// and the discovery calls (/v2/info/import, /stores, /stores/detail, /usage); every import
+// recorded as a task (GET /v2/images/{id}/tasks, /v2/tasks, /v2/tasks/{id}).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -26,6 +27,16 @@ async function newImage(client: ImageClient, fields: Record<string, unknown> = {
   return res.body.id;
 }
 
+/** GET /v2/images/{id}/tasks as `client`, the tasks array (asserting a 200). */
+async function tasksOf(client: ImageClient, id: string): Promise<any[]> {
+  const res = await client.rest.send('GET', `/v2/images/${id}/tasks`);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.tasks;
+}
+
+/** Glance's task timestamps: microseconds, no zone. */
+const PERFECT_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/;
+
 /** Waits for the background job, then returns the image. */
 async function settled(cloud: TestCloud, client: ImageClient, id: string): Promise<any> {
   await importsInFlight(cloud.imageService.deps);
@@ -36,11 +47,13 @@ for (const backend of await imageBackends()) {
   describe(`image import on ${backend.name}`, { skip: backend.skip }, () => {
     let cloud: TestCloud;
     let member: ImageClient;
+    let memberUser: Awaited<ReturnType<TestCloud['projectUser']>>;
     let admin: ImageClient;
 
     before(async () => {
       cloud = await startCloud(backend.url, { enabled_backends: 'local:file,second:file' });
-      member = new ImageClient(cloud.imageUrl, (await cloud.projectUser('member')).token);
+      memberUser = await cloud.projectUser('member');
+      member = new ImageClient(cloud.imageUrl, memberUser.token);
       admin = new ImageClient(cloud.imageUrl, cloud.image.token);
     });
     after(async () => {
@@ -62,9 +75,45 @@ for (const backend of await imageBackends()) {
 
       const accepted = await member.import(id, 'glance-direct');
       assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+      const requestId = accepted.headers.get('x-openstack-request-id');
+      assert.match(String(requestId), /^req-/);
       const image = await settled(cloud, member, id);
       assert.equal(image.status, 'active');
       assert.equal(image.size, data.length);
+
+      // the import's task (Image API 2.12), as tempest checks it
+      const tasks = await tasksOf(member, id);
+      assert.equal(tasks.length, 1);
+      const [task] = tasks;
+      assert.equal(task.status, 'success');
+      assert.equal(task.type, 'api_image_import');
+      assert.equal(task.request_id, requestId);
+      assert.equal(task.image_id, id);
+      assert.deepEqual(task.input, { image_id: id, import_req: { method: { name: 'glance-direct' } }, backend: ['local'] });
+      assert.equal(task.input.import_req.method.name, 'glance-direct');
+      assert.deepEqual(task.result, { image_id: id });
+      assert.equal(task.message, '');
+      assert.equal(task.owner, memberUser.projectId);
+      assert.equal(task.user_id, memberUser.userId);
+      assert.equal(task.deleted, false);
+      assert.equal(task.deleted_at, null);
+      assert.match(task.created_at, PERFECT_TIME);
+      assert.match(task.updated_at, PERFECT_TIME);
+      assert.match(task.expires_at, PERFECT_TIME);
+      const ttl = Date.parse(task.expires_at + 'Z') - Date.parse(task.updated_at + 'Z');
+      assert.ok(Math.abs(ttl - 48 * 3600 * 1000) < 60_000, `expires 48h after it finished (${ttl} ms)`);
+
+      // the same task through the (admin-only) tasks API
+      const shown = await admin.rest.send('GET', `/v2/tasks/${task.id}`);
+      assert.equal(shown.status, 200, JSON.stringify(shown.body));
+      assert.equal(shown.body.status, 'success');
+      assert.equal(shown.body.request_id, requestId);
+      assert.equal(shown.body.self, `/v2/tasks/${task.id}`);
+      assert.equal(shown.body.schema, '/v2/schemas/task');
+      assert.deepEqual(shown.body.input, task.input);
+      assert.match(shown.body.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      assert.match(shown.body.expires_at, /Z$/);
+      assert.equal((await member.rest.send('GET', `/v2/tasks/${task.id}`)).status, 403);
       assert.equal(image.checksum, md5(data));
       assert.equal(image.virtual_size, data.length);
       assert.equal(image.stores, 'local');
@@ -102,6 +151,14 @@ for (const backend of await imageBackends()) {
       const accepted = await admin.import(id, 'copy-image', { stores: ['second'] });
       assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
       const image = await settled(cloud, member, id);
+      // the admin started it: its task belongs to the admin's project, which a member does not see
+      assert.deepEqual(await tasksOf(member, id), []);
+      const [copyTask, ...others] = await tasksOf(admin, id);
+      assert.equal(others.length, 0);
+      assert.equal(copyTask.status, 'success');
+      assert.equal(copyTask.request_id, accepted.headers.get('x-openstack-request-id'));
+      assert.deepEqual(copyTask.input.import_req, { method: { name: 'copy-image' }, stores: ['second'] });
+      assert.deepEqual(copyTask.input.backend, ['second']);
       assert.equal(image.status, 'active');
       assert.deepEqual(image.stores.split(',').sort(), ['local', 'second']);
       assert.equal(image.os_glance_importing_to_stores, '');
@@ -112,8 +169,25 @@ for (const backend of await imageBackends()) {
       const again = await admin.import(id, 'copy-image', { stores: ['second'] });
       assert.equal(again.status, 400);
       assert.equal((again.body as any).message, "Image is already present at store 'second'");
-      // all_stores skips the stores that have it: nothing left to do is still a 202
-      assert.equal((await admin.import(id, 'copy-image', { allStores: true })).status, 202);
+      // all_stores skips the stores that have it: nothing left to do is still a 202, the
+      // progress properties shown empty (tempest waits for them) and a task that succeeded
+      await cloud.imageService.deps.data.write((tx) =>
+        tx.deleteFrom('image_property').where('image_id', '=', id).where('name', 'in', ['os_glance_importing_to_stores', 'os_glance_failed_import']).execute(),
+      );
+      const before = (await member.getImage(id)).body;
+      assert.equal(before.os_glance_importing_to_stores, undefined);
+      const noop = await admin.import(id, 'copy-image', { allStores: true, allStoresMustSucceed: false });
+      assert.equal(noop.status, 202);
+      const after = await settled(cloud, member, id);
+      assert.equal(after.os_glance_importing_to_stores, '');
+      assert.equal(after.os_glance_failed_import, '');
+      assert.equal(after.os_glance_import_task, undefined);
+      assert.deepEqual(after.stores.split(',').sort(), ['local', 'second']);
+      const [latest, first] = await tasksOf(admin, id);
+      assert.equal(first.id, copyTask.id, 'newest first');
+      assert.equal(latest.status, 'success');
+      assert.equal(latest.request_id, noop.headers.get('x-openstack-request-id'));
+      assert.deepEqual(latest.input, { image_id: id, import_req: { method: { name: 'copy-image' }, all_stores: true, all_stores_must_succeed: false }, backend: [] });
     });
 
     test('copy-image with all_stores copies to every store that lacks the image', async () => {
@@ -183,6 +257,13 @@ for (const backend of await imageBackends()) {
       assert.equal(image.os_glance_importing_to_stores, '');
       assert.equal(image.os_glance_failed_import, 'local');
       assert.equal(image.os_glance_import_task, undefined);
+      const [task] = await tasksOf(member, id);
+      assert.equal(task.status, 'failure');
+      assert.equal(task.result, null);
+      assert.match(task.message, /local/);
+      assert.ok(task.message.length > 10, task.message);
+      assert.deepEqual(task.input.backend, ['local', 'second']);
+      assert.ok(task.expires_at);
       assert.ok(!filesIn(cloud, 'images', 'local').includes(id));
       assert.ok(!filesIn(cloud, 'images', 'second').includes(id));
       assert.ok(!filesIn(cloud, 'image-staging').some((f) => f.includes(id)));
@@ -204,6 +285,10 @@ for (const backend of await imageBackends()) {
           { image_id: importing, name: 'os_glance_import_task', value: 'a-dead-task' },
           { image_id: importing, name: 'os_glance_importing_to_stores', value: 'local,second' },
         ]).execute();
+        await tx.insertInto('task').values({
+          id: 'a-dead-task', type: 'api_image_import', status: 'processing', owner: null, image_id: importing, user_id: null,
+          request_id: null, input: '{}', result: null, message: '', expires_at: null, created_at: longAgo, updated_at: longAgo,
+        }).execute();
         await tx.updateTable('image').set({ status: 'saving' }).where('id', '=', running).execute();
       });
 
@@ -219,6 +304,10 @@ for (const backend of await imageBackends()) {
       assert.equal(i.os_glance_import_task, undefined);
       assert.equal(i.os_glance_importing_to_stores, '');
       assert.equal(i.os_glance_failed_import, 'local,second');
+      const dead = await deps.data.db.selectFrom('task').selectAll().where('id', '=', 'a-dead-task').executeTakeFirstOrThrow();
+      assert.equal(dead.status, 'failure');
+      assert.match(dead.message, /interrupted/);
+      assert.ok(dead.expires_at);
       assert.ok(!filesIn(cloud, 'image-staging').includes(importing));
       assert.equal((await member.getImage(running)).body.status, 'saving');
       await deps.data.write((tx) => tx.updateTable('image').set({ status: 'queued' }).where('id', '=', running).execute());

@@ -1,12 +1,13 @@
 // POST /v2/images/{id}/import (Image API 2.6+, stores 2.8+): checks the request as Glance
 // does (body, image state, policy, target stores), then hands off to ../upload/import.ts,
-// which records the intent and runs the copy in the background. Answers 202 with no body.
+// which records the intent (and the import's task, GET /v2/images/{id}/tasks) and runs the
+// copy in the background. Answers 202 with no body.
 //
 // Methods offered: glance-direct and copy-image (see GET /v2/info/import). web-download is
 // refused as unknown: it would make the API host fetch arbitrary URLs.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError, badRequest, conflict } from '../../core/http/index.ts';
-import { IMPORT_METHODS, IMPORT_TASK, startImport, type ImportMethod } from '../upload/import.ts';
+import { IMPORT_METHODS, IMPORT_TASK, recordNothingToCopy, startImport, type ImportMethod, type ImportOrigin } from '../upload/import.ts';
 import type { ImageStore } from '../store/types.ts';
 import { STORE_HEADER, imageTarget, visibleImage } from './image-data.ts';
 import { authorize, contextOf, type ImageDeps } from './common.ts';
@@ -91,13 +92,18 @@ export function registerImageImport(app: FastifyInstance, deps: ImageDeps): void
       throw conflict(`New operation on image '${image.row.id}' is not permitted as prior operation is still in progress`);
     }
 
+    const origin: ImportOrigin = { projectId: ctx.projectId, userId: ctx.userId, requestId: req.id, request: req.body };
     let stores = targetStores(req, deps, body);
     if (copy) {
       const present = new Set(image.locations.filter((l) => l.status === 'active').map((l) => l.store_id));
       if (body.allStores) {
-        // Copying to "all stores" means the ones that do not have it yet; none left is a no-op.
+        // Copying to "all stores" means the ones that do not have it yet; none left is a no-op
+        // (with the progress properties shown empty and a task that succeeded).
         stores = stores.filter((s) => !present.has(s.id));
-        if (stores.length === 0) return reply.status(202).send();
+        if (stores.length === 0) {
+          await recordNothingToCopy(deps, image, origin);
+          return reply.status(202).send();
+        }
       } else {
         const already = stores.find((s) => present.has(s.id));
         if (already) throw badRequest(`Image is already present at store '${already.id}'`);
@@ -105,7 +111,7 @@ export function registerImageImport(app: FastifyInstance, deps: ImageDeps): void
     }
     if (stores.length === 0) throw new HttpError(400, 'No store to import the image into.');
 
-    await startImport(deps, image, { method: body.method, stores, allStoresMustSucceed: body.allStoresMustSucceed });
+    await startImport(deps, image, { method: body.method, stores, allStoresMustSucceed: body.allStoresMustSucceed }, origin);
     return reply.status(202).send();
   });
 }

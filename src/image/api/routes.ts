@@ -7,6 +7,7 @@ import { registerImageData } from './image-data.ts';
 import { registerImageImport } from './image-import.ts';
 import { registerInfo } from './info.ts';
 import { registerImages } from './images.ts';
+import { registerTasks } from './tasks.ts';
 
 export function registerImageApi(app: FastifyInstance, deps: ImageDeps): void {
   registerVersions(app, deps);
@@ -15,4 +16,5 @@ export function registerImageApi(app: FastifyInstance, deps: ImageDeps): void {
   registerImageImport(app, deps);
   registerInfo(app, deps);
   registerImages(app, deps);
+  registerTasks(app, deps);
 }

@@ -64,4 +64,30 @@ async function initial(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
-export const imageMigrations: NamedMigration[] = [{ name: '001_initial', up: initial }];
+/** Image tasks (Image API 2.12): one row per import job, removed with its image. */
+async function tasks(db: Kysely<any>): Promise<void> {
+  const s = db.schema;
+  await s.createTable('task')
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('type', 'varchar(30)', (c) => c.notNull())
+    .addColumn('status', 'varchar(30)', (c) => c.notNull())
+    .addColumn('owner', id)
+    .addColumn('image_id', 'varchar(36)', (c) => c.references('image.id').onDelete('cascade'))
+    .addColumn('user_id', id)
+    .addColumn('request_id', 'varchar(64)')
+    .addColumn('input', 'text', (c) => c.notNull())
+    .addColumn('result', 'text')
+    .addColumn('message', 'text', (c) => c.notNull())
+    .addColumn('expires_at', time)
+    .addColumn('created_at', time, (c) => c.notNull())
+    .addColumn('updated_at', time, (c) => c.notNull())
+    .execute();
+  await s.createIndex('task_image_id').on('task').column('image_id').execute();
+  await s.createIndex('task_owner').on('task').column('owner').execute();
+  await s.createIndex('task_created_at').on('task').columns(['created_at', 'id']).execute();
+}
+
+export const imageMigrations: NamedMigration[] = [
+  { name: '001_initial', up: initial },
+  { name: '002_tasks', up: tasks },
+];

@@ -56,10 +56,40 @@ export interface ImageLocationTable {
   created_at: string;
 }
 
+export type TaskStatus = 'pending' | 'processing' | 'success' | 'failure';
+
+/**
+ * An asynchronous job on an image (Glance's tasks; Image API 2.12 shows them per image): every
+ * import is one, type 'api_image_import'. Removed with its image; a finished task is kept until
+ * expires_at (Glance's task_time_to_live).
+ */
+export interface TaskTable {
+  id: string;
+  type: string;
+  status: TaskStatus;
+  /** the project of the caller that started it */
+  owner: string | null;
+  image_id: string | null;
+  user_id: string | null;
+  /** the x-openstack-request-id of the request that started it */
+  request_id: string | null;
+  /** JSON object: for an import {image_id, import_req (the body as sent), backend (store ids)} */
+  input: string;
+  /** JSON object or null: {image_id} once an import succeeded */
+  result: string | null;
+  /** '' or why it failed */
+  message: string;
+  /** null until finished */
+  expires_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface ImageDatabase {
   image: ImageTable;
   image_property: ImagePropertyTable;
   image_tag: ImageTagTable;
   image_member: ImageMemberTable;
   image_location: ImageLocationTable;
+  task: TaskTable;
 }

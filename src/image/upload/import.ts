@@ -21,6 +21,13 @@
 //     that succeeds, and only when every store failed is the job undone as above.
 // If the image is deleted while the job runs, whatever the job wrote is removed.
 //
+// Each job is recorded as a task (Image API 2.12, GET /v2/images/{id}/tasks), as Glance's
+// api_image_import task: its id is the import lock's value; 'pending' when accepted (in the
+// same transaction as the lock), 'processing' once the job runs, then 'success' (result
+// {"image_id"}) or 'failure' (message: why), finished in the same transaction that releases
+// the lock. A finished task expires TASK_TIME_TO_LIVE_MS later (Glance's task_time_to_live,
+// 48 hours) and is then purged; a task goes with its image (foreign key cascade).
+//
 // web-download (fetching a URL from the API host) and glance-download are not offered.
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -42,6 +49,26 @@ export type ImportMethod = (typeof IMPORT_METHODS)[number];
 export const IMPORT_TASK = 'os_glance_import_task';
 export const FAILED_IMPORT = 'os_glance_failed_import';
 export { IMPORTING_TO_STORES };
+
+/** Glance's task type of an interoperable import. */
+export const IMPORT_TASK_TYPE = 'api_image_import';
+/** How long a finished task is kept: Glance's [task] task_time_to_live default, 48 hours. */
+export const TASK_TIME_TO_LIVE_MS = 48 * 3600 * 1000;
+/** Glance's message for a job that failed in an unforeseen way. */
+const INTERNAL_ERROR = 'Task failed due to Internal Error';
+/** Beyond this, a task's input keeps only the import body's known fields (the column is a TEXT: 64 KiB on MySQL). */
+const MAX_INPUT_BYTES = 60_000;
+
+/** Who asked for the import, recorded in its task. */
+export interface ImportOrigin {
+  /** the caller's project: the task's owner */
+  projectId?: string;
+  userId: string;
+  /** the x-openstack-request-id of the POST /import */
+  requestId: string;
+  /** the request body as sent */
+  request: unknown;
+}
 
 export interface ImportPlan {
   method: ImportMethod;
@@ -83,6 +110,78 @@ async function releaseLock(tx: ImageTx, imageId: string, taskId: string): Promis
   await tx.deleteFrom('image_property').where('image_id', '=', imageId).where('name', '=', IMPORT_TASK).where('value', '=', taskId).execute();
 }
 
+// ---- the task row ----
+
+type TaskOutcome = { status: 'success'; result: Record<string, unknown> } | { status: 'failure'; message: string };
+
+function taskInput(imageId: string, origin: ImportOrigin, storeIds: string[]): string {
+  const input = (request: unknown) => JSON.stringify({ image_id: imageId, import_req: request, backend: storeIds });
+  const full = input(origin.request);
+  if (Buffer.byteLength(full) <= MAX_INPUT_BYTES) return full;
+  // An oversized body (the checks let unknown fields through): what the import used of it.
+  const body = (origin.request ?? {}) as Record<string, unknown>;
+  const known: Record<string, unknown> = { method: { name: (body.method as { name?: unknown } | undefined)?.name } };
+  for (const k of ['stores', 'all_stores', 'all_stores_must_succeed']) if (k in body) known[k] = body[k];
+  return input(known);
+}
+
+async function insertTask(tx: ImageTx, taskId: string, imageId: string, origin: ImportOrigin, storeIds: string[], outcome?: TaskOutcome): Promise<void> {
+  const now = nowIso();
+  await tx
+    .insertInto('task')
+    .values({
+      id: taskId,
+      type: IMPORT_TASK_TYPE,
+      status: outcome?.status ?? 'pending',
+      owner: origin.projectId ?? null,
+      image_id: imageId,
+      user_id: origin.userId,
+      request_id: origin.requestId,
+      input: taskInput(imageId, origin, storeIds),
+      result: outcome?.status === 'success' ? JSON.stringify(outcome.result) : null,
+      message: outcome?.status === 'failure' ? outcome.message : '',
+      expires_at: outcome ? new Date(Date.now() + TASK_TIME_TO_LIVE_MS).toISOString() : null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+}
+
+/** pending → processing; nothing when the task is gone (its image was deleted). */
+async function beginTask(deps: ImageDeps, taskId: string): Promise<void> {
+  await deps.data.write((tx) =>
+    tx.updateTable('task').set({ status: 'processing', updated_at: nowIso() }).where('id', '=', taskId).where('status', '=', 'pending').execute(),
+  );
+}
+
+/** Finishes a task that is still running; a finished one is left as it is (Glance refuses that transition). */
+async function endTask(tx: ImageTx, taskId: string, outcome: TaskOutcome): Promise<void> {
+  await tx
+    .updateTable('task')
+    .set({
+      status: outcome.status,
+      result: outcome.status === 'success' ? JSON.stringify(outcome.result) : null,
+      message: outcome.status === 'failure' ? outcome.message : '',
+      expires_at: new Date(Date.now() + TASK_TIME_TO_LIVE_MS).toISOString(),
+      updated_at: nowIso(),
+    })
+    .where('id', '=', taskId)
+    .where('status', 'in', ['pending', 'processing'])
+    .execute();
+}
+
+/** Removes tasks past their expiry (Glance soft-deletes them when tasks are read). */
+async function purgeExpiredTasks(deps: ImageDeps): Promise<void> {
+  await deps.data.write((tx) => tx.deleteFrom('task').where('expires_at', '<', nowIso()).execute());
+}
+
+/** Why a store's copy failed, for the task's message. */
+function failureMessage(storeId: string, err: unknown): string {
+  const reason = storeFailure(err);
+  const text = reason instanceof Error ? reason.message : String(reason);
+  return `Import into store '${storeId}' failed: ${text}`;
+}
+
 // ---- the background jobs of one service instance ----
 
 const running = new WeakMap<object, Set<Promise<void>>>();
@@ -108,7 +207,7 @@ function track(deps: ImageDeps, job: Promise<void>): void {
  * the 409/413 Glance answers; once it returns, the API answers 202. Visibility, policy and the
  * request body were checked by the caller.
  */
-export async function startImport(deps: ImageDeps, image: FullImage, plan: ImportPlan): Promise<void> {
+export async function startImport(deps: ImageDeps, image: FullImage, plan: ImportPlan, origin: ImportOrigin): Promise<string> {
   const { id, owner } = image.row;
   const storeIds = plan.stores.map((s) => s.id);
   const taskId = randomUUID();
@@ -116,6 +215,7 @@ export async function startImport(deps: ImageDeps, image: FullImage, plan: Impor
   try {
     await deps.data.write(async (tx) => {
       await tx.insertInto('image_property').values({ image_id: id, name: IMPORT_TASK, value: taskId }).execute();
+      await insertTask(tx, taskId, id, origin, storeIds);
       if (plan.method === 'glance-direct') {
         if (!(await moveStatus(tx, id, 'uploading', 'importing'))) {
           const now = await tx.selectFrom('image').select('status').where('id', '=', id).executeTakeFirst();
@@ -143,10 +243,36 @@ export async function startImport(deps: ImageDeps, image: FullImage, plan: Impor
     if (isUniqueViolation(err)) throw busy();
     throw err;
   }
-  const job = runImport(deps, { taskId, imageId: id, ...plan }).catch((err) => {
+  const job = runImport(deps, { taskId, imageId: id, ...plan }).catch(async (err) => {
     deps.logger.error({ err, image_id: id, task_id: taskId }, 'image import failed unexpectedly');
+    await deps.data
+      .write((tx) => endTask(tx, taskId, { status: 'failure', message: INTERNAL_ERROR }))
+      .catch((e) => deps.logger.error({ err: e, task_id: taskId }, 'could not record the failure of an import task'));
   });
   track(deps, job);
+  await purgeExpiredTasks(deps).catch((err) => deps.logger.warn({ err }, 'could not purge expired tasks'));
+  return taskId;
+}
+
+/**
+ * copy-image with all_stores when every store already holds the image: nothing to copy. The
+ * image shows both progress properties, empty, as after a finished copy (clients wait for
+ * them), and a task is recorded that succeeded at once. 409 while another import holds the lock.
+ */
+export async function recordNothingToCopy(deps: ImageDeps, image: FullImage, origin: ImportOrigin): Promise<string> {
+  const { id } = image.row;
+  const taskId = randomUUID();
+  await deps.data.write(async (tx) => {
+    const lock = await tx.selectFrom('image_property').select('value').where('image_id', '=', id).where('name', '=', IMPORT_TASK).executeTakeFirst();
+    if (lock) throw conflict(`New operation on image '${id}' is not permitted as prior operation is still in progress`);
+    const now = await tx.selectFrom('image').select('status').where('id', '=', id).executeTakeFirst();
+    if (now?.status !== 'active') throw conflict('Only images with status active can be targeted for copying');
+    await setProperty(tx, id, IMPORTING_TO_STORES, '');
+    await setProperty(tx, id, FAILED_IMPORT, '');
+    await touch(tx, id);
+    await insertTask(tx, taskId, id, origin, [], { status: 'success', result: { image_id: id } });
+  });
+  return taskId;
 }
 
 // ---- the job ----
@@ -189,12 +315,14 @@ async function runImport(deps: ImageDeps, job: Job): Promise<void> {
   const log = deps.logger.child({ image_id: imageId, task_id: taskId, import_method: method });
   const written: Written[] = [];
   const failed: string[] = [];
+  const reasons: string[] = [];
 
+  await beginTask(deps, taskId);
   const image = await loadImage(deps.data.db, imageId);
   const source = image && sourceOf(deps, image, method);
   if (!image || !source) {
     log.error('import has no data to read from');
-    if (image) await undo(deps, job, written, job.stores.map((s) => s.id));
+    if (image) await undo(deps, job, written, job.stores.map((s) => s.id), 'The image has no data to import.');
     return;
   }
   const expectedSize = image.row.size === null ? undefined : Number(image.row.size);
@@ -214,6 +342,8 @@ async function runImport(deps: ImageDeps, job: Job): Promise<void> {
         log.warn('image deleted during import; removing what was written');
         await discardAll(deps, [...written, { store, location: stored.location }], log);
         await discardStaged(deps, source, method, log);
+        // The task went with a deleted image; one whose lock was taken away is failed.
+        await deps.data.write((tx) => endTask(tx, taskId, { status: 'failure', message: 'The image was deleted or its import lock lost during the import.' }));
         return;
       }
       written.push({ store, location: stored.location });
@@ -221,8 +351,9 @@ async function runImport(deps: ImageDeps, job: Job): Promise<void> {
       if (stored) await store.delete(stored.location).catch((e) => log.error({ err: e }, 'could not remove a failed copy'));
       log.warn({ err: storeFailure(err), store_id: store.id }, 'import into a store failed');
       failed.push(store.id);
+      reasons.push(failureMessage(store.id, err));
       if (job.allStoresMustSucceed) {
-        await undo(deps, job, written, failed);
+        await undo(deps, job, written, failed, reasons.join('; '));
         await discardStaged(deps, source, method, log);
         return;
       }
@@ -235,7 +366,7 @@ async function runImport(deps: ImageDeps, job: Job): Promise<void> {
   }
 
   if (written.length === 0) {
-    await undo(deps, job, written, failed);
+    await undo(deps, job, written, failed, reasons.join('; '));
     await discardStaged(deps, source, method, log);
     return;
   }
@@ -244,6 +375,7 @@ async function runImport(deps: ImageDeps, job: Job): Promise<void> {
       await tx.deleteFrom('image_location').where('image_id', '=', imageId).where('status', '=', STAGED).execute();
     }
     await releaseLock(tx, imageId, taskId);
+    await endTask(tx, taskId, { status: 'success', result: { image_id: imageId } });
   });
   await discardStaged(deps, source, method, log);
   log.info({ stores: written.map((w) => w.store.id), failed }, 'image import finished');
@@ -284,8 +416,8 @@ async function recordLocation(
   });
 }
 
-/** Undoes a failed job: its copies go, the stores are listed as failed, a glance-direct image is queued again. */
-async function undo(deps: ImageDeps, job: Job, written: Written[], failed: string[]): Promise<void> {
+/** Undoes a failed job: its copies go, the stores are listed as failed, a glance-direct image is queued again, the task fails with `reason`. */
+async function undo(deps: ImageDeps, job: Job, written: Written[], failed: string[], reason: string): Promise<void> {
   const log = deps.logger.child({ image_id: job.imageId, task_id: job.taskId });
   await discardAll(deps, written, log);
   const storeIds = job.stores.map((s) => s.id);
@@ -303,6 +435,7 @@ async function undo(deps: ImageDeps, job: Job, written: Written[], failed: strin
         await tx.deleteFrom('image_location').where('image_id', '=', job.imageId).where('status', '=', STAGED).execute();
       }
       await releaseLock(tx, job.imageId, job.taskId);
+      await endTask(tx, job.taskId, { status: 'failure', message: reason || INTERNAL_ERROR });
     });
   } catch (err) {
     log.error({ err }, 'could not record the failure of an import');

@@ -60,6 +60,7 @@ export async function recoverInterruptedTransfers(deps: ImageDeps, opts: { older
       if (!(await moveStatus(tx, id, 'importing', 'queued', NO_DATA))) return false;
       await tx.deleteFrom('image_location').where('image_id', '=', id).execute();
       await failStores(tx, id, importing?.value ?? '');
+      await failInterruptedTasks(tx, id);
       await tx.deleteFrom('image_property').where('image_id', '=', id).where('name', '=', IMPORT_TASK).execute();
       return true;
     });
@@ -76,6 +77,7 @@ export async function recoverInterruptedTransfers(deps: ImageDeps, opts: { older
     await deps.data.write(async (tx) => {
       const importing = await tx.selectFrom('image_property').select('value').where('image_id', '=', id).where('name', '=', IMPORTING_TO_STORES).executeTakeFirst();
       await failStores(tx, id, importing?.value ?? '');
+      await failInterruptedTasks(tx, id);
       await tx.deleteFrom('image_property').where('image_id', '=', id).where('name', '=', IMPORT_TASK).where('value', '=', task).execute();
       await tx.updateTable('image').set({ updated_at: nowIso() }).where('id', '=', id).execute();
     });
@@ -83,6 +85,21 @@ export async function recoverInterruptedTransfers(deps: ImageDeps, opts: { older
   }
   if (images.length) deps.logger.warn({ images }, 'put back in order image uploads and imports interrupted by a restart');
   return { images };
+}
+
+/** The image's tasks that a restart cut short end as failures, kept for 48 h like any finished task. */
+async function failInterruptedTasks(tx: Parameters<Parameters<ImageDeps['data']['write']>[0]>[0], id: string): Promise<void> {
+  const now = new Date();
+  await tx.updateTable('task')
+    .set({
+      status: 'failure',
+      message: 'The import was interrupted by a restart of the image service.',
+      updated_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + 48 * 3600_000).toISOString(),
+    })
+    .where('image_id', '=', id)
+    .where('status', 'in', ['pending', 'processing'])
+    .execute();
 }
 
 /** Moves the stores of os_glance_importing_to_stores to os_glance_failed_import. */
