@@ -84,6 +84,35 @@ export function registerService(store: IdentityStore, e: ServiceEndpoints): Prom
   return store.write((tx) => ensureEndpoints(tx, e));
 }
 
+/** A project of the Default domain by name, made when missing; returns its id. */
+async function ensureProject(tx: IdentityTx, name: string, description: string): Promise<string> {
+  const found = await tx.selectFrom('project').select('id').where('domain_id', '=', DEFAULT_DOMAIN_ID).where('name', '=', name).executeTakeFirst();
+  if (found) return found.id;
+  const id = newId();
+  await tx.insertInto('project').values({
+    id, name, domain_id: DEFAULT_DOMAIN_ID, parent_id: DEFAULT_DOMAIN_ID, is_domain: 0, enabled: 1, description, extra: '{}',
+  }).execute();
+  return id;
+}
+
+/**
+ * A user of the Default domain by name with this password hash, made when missing; as
+ * keystone-manage bootstrap, a re-run sets the password it is given and re-enables the user.
+ */
+async function ensureUser(tx: IdentityTx, name: string, passwordHash: string, defaultProjectId: string, description: string | null): Promise<string> {
+  const found = await tx.selectFrom('user').select('id').where('domain_id', '=', DEFAULT_DOMAIN_ID).where('name', '=', name).executeTakeFirst();
+  if (found) {
+    await tx.updateTable('user').set({ password_hash: passwordHash, enabled: dbBool(true) }).where('id', '=', found.id).execute();
+    return found.id;
+  }
+  const id = newId();
+  await tx.insertInto('user').values({
+    id, domain_id: DEFAULT_DOMAIN_ID, name, enabled: 1, password_hash: passwordHash, password_created_at: nowIso(),
+    password_expires_at: null, default_project_id: defaultProjectId, description, options: '{}', extra: '{}', created_at: nowIso(),
+  }).execute();
+  return id;
+}
+
 /**
  * A service user (as the image service uses to validate tokens and call other services): a
  * user in the Default domain holding admin and service on the `service` project. Idempotent;
@@ -93,26 +122,10 @@ export async function ensureServiceUser(store: IdentityStore, opts: { username: 
   const projectName = opts.project ?? 'service';
   const hash = await hashPassword(opts.password, { logN: opts.passwordHashCost });
   return store.write(async (tx) => {
-    let project = await tx.selectFrom('project').select('id').where('domain_id', '=', DEFAULT_DOMAIN_ID).where('name', '=', projectName).executeTakeFirst();
-    if (!project) {
-      project = { id: newId() };
-      await tx.insertInto('project').values({
-        id: project.id, name: projectName, domain_id: DEFAULT_DOMAIN_ID, parent_id: DEFAULT_DOMAIN_ID, is_domain: 0, enabled: 1,
-        description: 'Service users of the cloud', extra: '{}',
-      }).execute();
-    }
-    let user = await tx.selectFrom('user').select('id').where('domain_id', '=', DEFAULT_DOMAIN_ID).where('name', '=', opts.username).executeTakeFirst();
-    if (!user) {
-      user = { id: newId() };
-      await tx.insertInto('user').values({
-        id: user.id, domain_id: DEFAULT_DOMAIN_ID, name: opts.username, enabled: 1, password_hash: hash, password_created_at: nowIso(),
-        password_expires_at: null, default_project_id: project.id, description: `The ${opts.username} service`, options: '{}', extra: '{}', created_at: nowIso(),
-      }).execute();
-    } else {
-      await tx.updateTable('user').set({ password_hash: hash, enabled: 1 }).where('id', '=', user.id).execute();
-    }
-    for (const role of ['admin', 'service']) await ensureAssignment(tx, 'UserProject', user.id, project.id, await ensureRole(tx, role));
-    return user.id;
+    const projectId = await ensureProject(tx, projectName, 'Service users of the cloud');
+    const userId = await ensureUser(tx, opts.username, hash, projectId, `The ${opts.username} service`);
+    for (const role of ['admin', 'service']) await ensureAssignment(tx, 'UserProject', userId, projectId, await ensureRole(tx, role));
+    return userId;
   });
 }
 
@@ -134,32 +147,14 @@ export async function bootstrapIdentity(store: IdentityStore, opts: BootstrapOpt
     await ensureImplication(tx, roleIds.admin!, roleIds.member!);
     await ensureImplication(tx, roleIds.member!, roleIds.reader!);
 
-    let project = await tx.selectFrom('project').select('id').where('domain_id', '=', DEFAULT_DOMAIN_ID).where('name', '=', projectName).executeTakeFirst();
-    if (!project) {
-      project = { id: newId() };
-      await tx.insertInto('project').values({
-        id: project.id, name: projectName, domain_id: DEFAULT_DOMAIN_ID, parent_id: DEFAULT_DOMAIN_ID, is_domain: 0, enabled: 1,
-        description: 'Bootstrap project for initializing the cloud.', extra: '{}',
-      }).execute();
-    }
-    let user = await tx.selectFrom('user').select(['id', 'password_hash']).where('domain_id', '=', DEFAULT_DOMAIN_ID).where('name', '=', username).executeTakeFirst();
-    if (!user) {
-      user = { id: newId(), password_hash: passwordHash };
-      await tx.insertInto('user').values({
-        id: user.id, domain_id: DEFAULT_DOMAIN_ID, name: username, enabled: 1, password_hash: passwordHash,
-        password_created_at: nowIso(), password_expires_at: null, default_project_id: project.id, description: null,
-        options: '{}', extra: '{}', created_at: nowIso(),
-      }).execute();
-    } else {
-      // As keystone-manage: a re-run sets the password it is given and re-enables the user.
-      await tx.updateTable('user').set({ password_hash: passwordHash, enabled: dbBool(true) }).where('id', '=', user.id).execute();
-    }
-    await ensureAssignment(tx, 'UserProject', user.id, project.id, roleIds.admin!);
-    await ensureAssignment(tx, 'UserSystem', user.id, SYSTEM_TARGET, roleIds.admin!);
+    const projectId = await ensureProject(tx, projectName, 'Bootstrap project for initializing the cloud.');
+    const userId = await ensureUser(tx, username, passwordHash, projectId, null);
+    await ensureAssignment(tx, 'UserProject', userId, projectId, roleIds.admin!);
+    await ensureAssignment(tx, 'UserSystem', userId, SYSTEM_TARGET, roleIds.admin!);
 
     await ensureEndpoints(tx, {
       type: 'identity', name: 'keystone', region, publicUrl: opts.publicUrl, internalUrl: opts.internalUrl, adminUrl: opts.adminUrl,
     });
-    return { userId: user.id, projectId: project.id, roleIds };
+    return { userId, projectId, roleIds };
   });
 }
