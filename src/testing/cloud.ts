@@ -1,6 +1,6 @@
-// An in-process cloud for service test suites: Identity (bootstrapped) and the image service,
-// each on its own port, the image service validating tokens against Identity over HTTP with
-// its own service user, exactly as in a deployment. On SQLite or a scratch PostgreSQL/MySQL.
+// An in-process cloud for service test suites: Identity (bootstrapped), the image service and
+// the networking service, each on its own port, validating tokens against Identity over HTTP
+// with their own service users, exactly as in a deployment. On SQLite or a scratch PostgreSQL/MySQL.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,9 @@ import { ensureServiceUser, registerService } from '../identity/bootstrap.ts';
 import { grant, makeProject, makeUser } from '../identity/testing/fixtures.ts';
 import { imageSection } from '../image/settings.ts';
 import { createImageService, type ImageService } from '../image/service.ts';
+import { networkSection } from '../network/settings.ts';
+import { createNetworkService, type NetworkService } from '../network/service.ts';
+import { openBus, type Bus } from '../core/bus/index.ts';
 
 export interface ProjectUser {
   userId: string;
@@ -22,6 +25,8 @@ export interface ProjectUser {
   token: string;
   /** an image API client holding this user's token */
   image: RestClient;
+  /** a networking API client holding this user's token */
+  network: RestClient;
 }
 
 export interface TestCloud {
@@ -30,6 +35,12 @@ export interface TestCloud {
   imageUrl: string;
   /** image API client with the admin's project-scoped token */
   image: RestClient;
+  networkService: NetworkService;
+  networkUrl: string;
+  /** networking API client with the admin's project-scoped token */
+  network: RestClient;
+  /** the bus the networking service publishes agent events on */
+  bus: Bus;
   stateDir: string;
   /** a new project with a new user holding `role` on it, logged in */
   projectUser(role?: 'member' | 'reader' | 'admin', name?: string): Promise<ProjectUser>;
@@ -38,13 +49,21 @@ export interface TestCloud {
 
 let counter = 0;
 
-export async function startCloud(databaseAdminUrl = 'sqlite://', imageOptions: Record<string, string> = {}): Promise<TestCloud> {
+export async function startCloud(
+  databaseAdminUrl = 'sqlite://',
+  imageOptions: Record<string, string> = {},
+  networkOptions: Record<string, string> = {},
+): Promise<TestCloud> {
   const identity = await startIdentity(databaseAdminUrl);
   const stateDir = mkdtempSync(join(tmpdir(), 'tenrec-cloud-'));
-  let scratch: ScratchDatabase | undefined;
-  const connection = databaseAdminUrl.startsWith('sqlite')
-    ? `sqlite:///${join(stateDir, 'image.db')}`
-    : (scratch = await createScratchDatabase(databaseAdminUrl)).url;
+  const scratches: ScratchDatabase[] = [];
+  const databaseFor = async (service: string) => {
+    if (databaseAdminUrl.startsWith('sqlite')) return `sqlite:///${join(stateDir, `${service}.db`)}`;
+    const scratch = await createScratchDatabase(databaseAdminUrl);
+    scratches.push(scratch);
+    return scratch.url;
+  };
+  const connection = await databaseFor('image');
   const servicePassword = 'image-service-pw';
   await ensureServiceUser(identity.service.deps.store, { username: 'image', password: servicePassword, passwordHashCost: 10 });
   const config = loadConfig({
@@ -57,11 +76,32 @@ export async function startCloud(databaseAdminUrl = 'sqlite://', imageOptions: R
   const imageUrl = `http://127.0.0.1:${(imageService.app.server.address() as AddressInfo).port}`;
   await registerService(identity.service.deps.store, { type: 'image', name: 'glance', region: 'RegionOne', publicUrl: imageUrl });
 
+  await ensureServiceUser(identity.service.deps.store, { username: 'network', password: servicePassword, passwordHashCost: 10 });
+  const bus = await openBus(`memory://cloud-${process.pid}-${++counter}`);
+  const networkConfig = loadConfig({
+    env: {},
+    schemas: [networkSection],
+    overrides: {
+      network: {
+        connection: await databaseFor('network'), auth_url: `${identity.url}/v3`, service_password: servicePassword, token_cache_seconds: '0',
+        ...networkOptions,
+      },
+    },
+  });
+  const networkService = await createNetworkService({ config: networkConfig, logger: silentLogger, stateDir, bus });
+  await networkService.app.listen({ host: '127.0.0.1', port: 0 });
+  const networkUrl = `http://127.0.0.1:${(networkService.app.server.address() as AddressInfo).port}`;
+  await registerService(identity.service.deps.store, { type: 'network', name: 'neutron', region: 'RegionOne', publicUrl: networkUrl });
+
   return {
     identity,
     imageService,
     imageUrl,
     image: new RestClient(imageUrl, identity.adminToken),
+    networkService,
+    networkUrl,
+    network: new RestClient(networkUrl, identity.adminToken),
+    bus,
     stateDir,
     async projectUser(role = 'member', name) {
       const tag = name ?? `t${process.pid}x${++counter}`;
@@ -69,11 +109,17 @@ export async function startCloud(databaseAdminUrl = 'sqlite://', imageOptions: R
       const userId = (await makeUser(identity, { name: `user-${tag}`, password: 'user-pw' })).id;
       await grant(identity, 'UserProject', userId, projectId, role);
       const issued = await new IdentityClient(identity.url).passwordLogin({ username: `user-${tag}`, password: 'user-pw', projectId });
-      return { userId, projectId, token: issued.token, image: new RestClient(imageUrl, issued.token) };
+      return {
+        userId, projectId, token: issued.token,
+        image: new RestClient(imageUrl, issued.token),
+        network: new RestClient(networkUrl, issued.token),
+      };
     },
     async stop() {
+      await networkService.close();
+      await bus.close();
       await imageService.close();
-      await scratch?.drop();
+      for (const scratch of scratches) await scratch.drop();
       await identity.stop();
       rmSync(stateDir, { recursive: true, force: true });
     },

@@ -70,9 +70,11 @@ export function createApp(opts: AppOptions): FastifyInstance {
   app.setErrorHandler((err: FastifyError | HttpError | Error, req, reply) => {
     let status = 500;
     let message = 'An unexpected error prevented the server from fulfilling your request.';
+    let type: string | undefined;
     if (err instanceof HttpError) {
       status = err.status;
       message = err.message;
+      type = err.type;
       reply.headers(err.headers);
     } else if ((err as FastifyError).validation) {
       status = 400;
@@ -82,7 +84,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
       message = err.message;
     }
     if (status >= 500) req.log.error({ err }, 'unhandled error');
-    reply.status(status).type('application/json').send(opts.fault(status, message));
+    reply.status(status).type('application/json').send(opts.fault(status, message, type));
   });
 
   app.setNotFoundHandler((req, reply) => {

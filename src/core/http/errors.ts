@@ -5,10 +5,15 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** the upstream fault's own type name where a service has them (Neutron: NetworkNotFound, ...) */
+    readonly type?: string,
   ) {
     super(message);
   }
 }
+
+/** An HttpError with an upstream type name, e.g. faultOf(404, 'NetworkNotFound', 'Network x could not be found.'). */
+export const typedError = (status: number, type: string, message: string) => new HttpError(status, message, {}, type);
 
 export const badRequest = (message: string) => new HttpError(400, message);
 export const unauthorized = (message = 'The request you have made requires authentication.') =>

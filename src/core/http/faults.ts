@@ -1,7 +1,7 @@
 // Fault bodies in each upstream service's own shape.
 import { statusTitles } from './errors.ts';
 
-export type FaultRenderer = (status: number, message: string) => unknown;
+export type FaultRenderer = (status: number, message: string, type?: string) => unknown;
 
 const title = (status: number) => statusTitles[status] ?? 'Error';
 
@@ -36,4 +36,21 @@ export const webobFault: FaultRenderer = (status, message) => ({
   message,
   code: `${status} ${title(status)}`,
   title: title(status),
+});
+
+/** Neutron: {"NeutronError": {"type": "NetworkNotFound", "message": "...", "detail": ""}} */
+const neutronTypes: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'NotAuthorized',
+  403: 'PolicyNotAuthorized',
+  404: 'NotFound',
+  405: 'HTTPMethodNotAllowed',
+  409: 'Conflict',
+  413: 'RequestEntityTooLarge',
+  415: 'HTTPUnsupportedMediaType',
+  500: 'InternalServerError',
+  503: 'ServiceUnavailable',
+};
+export const neutronFault: FaultRenderer = (status, message, type) => ({
+  NeutronError: { type: type ?? neutronTypes[status] ?? 'NeutronError', message, detail: '' },
 });

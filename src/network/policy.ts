@@ -1,0 +1,102 @@
+// The networking service's default policy, after Neutron's: owners (or admins) manage their
+// resources; shared and external networks are readable by everyone; provider and binding
+// attributes are admin-only. Which rows a caller sees at all is also decided in the queries
+// (another project's private network is a 404), as Neutron does.
+import type { RuleDefault } from '../core/policy/index.ts';
+
+const rules: Record<string, string> = {
+  context_is_admin: 'role:admin',
+  owner: 'project_id:%(project_id)s',
+  admin_or_owner: 'rule:context_is_admin or rule:owner',
+  admin_only: 'rule:context_is_admin',
+  regular_user: '',
+  shared: "'True':%(shared)s",
+  external: "'True':%(router:external)s",
+  admin_or_network_owner: 'rule:context_is_admin or project_id:%(network:project_id)s',
+
+  create_network: '',
+  get_network: 'rule:admin_or_owner or rule:shared or rule:external',
+  update_network: 'rule:admin_or_owner',
+  delete_network: 'rule:admin_or_owner',
+  'create_network:shared': 'rule:admin_only',
+  'create_network:router:external': 'rule:admin_only',
+  'create_network:is_default': 'rule:admin_only',
+  'create_network:provider': 'rule:admin_only',
+  'update_network:shared': 'rule:admin_only',
+  'update_network:router:external': 'rule:admin_only',
+  'update_network:provider': 'rule:admin_only',
+  'get_network:provider': 'rule:admin_only',
+  'get_network:segments': 'rule:admin_only',
+
+  create_subnet: 'rule:admin_or_network_owner',
+  get_subnet: 'rule:admin_or_owner or rule:shared',
+  update_subnet: 'rule:admin_or_network_owner',
+  delete_subnet: 'rule:admin_or_network_owner',
+
+  create_subnetpool: '',
+  'create_subnetpool:shared': 'rule:admin_only',
+  'create_subnetpool:is_default': 'rule:admin_only',
+  get_subnetpool: "rule:admin_or_owner or 'True':%(shared)s",
+  update_subnetpool: 'rule:admin_or_owner',
+  'update_subnetpool:is_default': 'rule:admin_only',
+  delete_subnetpool: 'rule:admin_or_owner',
+
+  create_port: '',
+  'create_port:device_owner': "not rule:network_device or rule:context_is_admin or rule:admin_or_network_owner",
+  'create_port:mac_address': 'rule:context_is_admin or rule:admin_or_network_owner',
+  'create_port:fixed_ips': 'rule:context_is_admin or rule:admin_or_network_owner or rule:shared',
+  'create_port:binding:host_id': 'rule:admin_only',
+  'create_port:binding:profile': 'rule:admin_only',
+  'create_port:port_security_enabled': 'rule:context_is_admin or rule:admin_or_network_owner',
+  'create_port:allowed_address_pairs': 'rule:admin_or_network_owner',
+  // device_owner_prefix: what comes before the first ':' of device_owner (network:router_interface → network)
+  network_device: "'network':%(device_owner_prefix)s",
+  get_port: 'rule:context_is_admin or rule:admin_or_owner or rule:admin_or_network_owner',
+  'get_port:binding:vif_type': 'rule:admin_only',
+  'get_port:binding:vif_details': 'rule:admin_only',
+  'get_port:binding:host_id': 'rule:admin_only',
+  'get_port:binding:profile': 'rule:admin_only',
+  update_port: 'rule:admin_or_owner or rule:context_is_admin',
+  'update_port:binding:host_id': 'rule:admin_only',
+  'update_port:binding:profile': 'rule:admin_only',
+  'update_port:mac_address': 'rule:admin_only',
+  delete_port: 'rule:context_is_admin or rule:admin_or_owner or rule:admin_or_network_owner',
+
+  create_router: '',
+  'create_router:external_gateway_info:enable_snat': 'rule:admin_only',
+  'create_router:external_gateway_info:external_fixed_ips': 'rule:admin_only',
+  'create_router:distributed': 'rule:admin_only',
+  'create_router:ha': 'rule:admin_only',
+  get_router: 'rule:admin_or_owner',
+  'get_router:distributed': 'rule:admin_only',
+  'get_router:ha': 'rule:admin_only',
+  update_router: 'rule:admin_or_owner',
+  'update_router:external_gateway_info:enable_snat': 'rule:admin_only',
+  'update_router:external_gateway_info:external_fixed_ips': 'rule:admin_only',
+  delete_router: 'rule:admin_or_owner',
+  add_router_interface: 'rule:admin_or_owner',
+  remove_router_interface: 'rule:admin_or_owner',
+
+  create_floatingip: '',
+  'create_floatingip:floating_ip_address': 'rule:admin_only',
+  get_floatingip: 'rule:admin_or_owner',
+  update_floatingip: 'rule:admin_or_owner',
+  delete_floatingip: 'rule:admin_or_owner',
+
+  create_security_group: '',
+  get_security_group: 'rule:admin_or_owner',
+  update_security_group: 'rule:admin_or_owner',
+  delete_security_group: 'rule:admin_or_owner',
+  create_security_group_rule: 'rule:admin_or_owner',
+  get_security_group_rule: 'rule:admin_or_owner',
+  delete_security_group_rule: 'rule:admin_or_owner',
+
+  get_quota: 'rule:admin_or_owner',
+  update_quota: 'rule:admin_only',
+  delete_quota: 'rule:admin_only',
+  get_network_ip_availability: 'rule:admin_only',
+  get_availability_zone: 'rule:regular_user',
+  get_segment: 'rule:admin_only',
+};
+
+export const networkPolicyDefaults: RuleDefault[] = Object.entries(rules).map(([name, checkStr]) => ({ name, checkStr }));
