@@ -14,13 +14,14 @@ import { defaultSection } from '../core/config/common.ts';
 import { createLogger, type Logger } from '../core/log/logger.ts';
 import { identitySection } from '../identity/settings.ts';
 import { imageSection } from '../image/settings.ts';
+import { networkSection } from '../network/settings.ts';
 import type { OptionDoc } from './command.ts';
 
 export const SYSTEM_CONFIG_FILE = '/etc/tenrec/tenrec.conf';
 export const DEFAULT_STATE_DIR = '.tenrec';
 
 /** Every section a Tenrec process knows; each new service adds its own. */
-export const knownSchemas: SectionSchema<any>[] = [defaultSection, identitySection, imageSection];
+export const knownSchemas: SectionSchema<any>[] = [defaultSection, identitySection, imageSection, networkSection];
 
 export const configFileOption = {
   type: 'string',

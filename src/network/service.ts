@@ -1,6 +1,7 @@
 // What the launcher starts for networking: its database (migrated), the API behind token
 // validation against Identity, and its bus connection to the per-host agents.
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createApp, neutronFault } from '../core/http/index.ts';
@@ -14,6 +15,7 @@ import type { NetworkSettings } from './network-settings.ts';
 import { networkPolicyDefaults } from './policy.ts';
 import type { NetworkDeps } from './api/common.ts';
 import { registerNetworkApi } from './api/routes.ts';
+import { serveNetworkRpc } from './agent/events.ts';
 
 export interface NetworkServiceOptions {
   config: Config;
@@ -82,10 +84,13 @@ export async function createNetworkService(opts: NetworkServiceOptions): Promise
   const app = createApp({ service: 'network', fault: neutronFault, logger: opts.logger });
   registerTokenAuth(app, validator, { publicRoutes: ['GET /', 'GET /v2.0'] });
   registerNetworkApi(app, deps);
+  // the agents' side of the interface: port status reports and state requests (agent/README.md)
+  const rpc = await serveNetworkRpc(deps, opts.bus, hostname().replace(/[^A-Za-z0-9_.:-]/g, '-').slice(0, 100) || 'localhost');
   return {
     app,
     deps,
     close: async () => {
+      await rpc.stop();
       await app.close();
       await close();
     },

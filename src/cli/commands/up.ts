@@ -1,4 +1,4 @@
-// tenrec up: the all-in-one. Every service built so far (identity, image) in this process,
+// tenrec up: the all-in-one. Every service built so far (identity, image, network) in this process,
 // SQLite files, keys and image data under the state directory, the in-memory bus, the admin
 // bootstrapped, clouds.yaml and openrc written; in the foreground until SIGTERM/SIGINT.
 //
@@ -21,6 +21,8 @@ import { bootstrapIdentity, ensureServiceUser, registerService } from '../../ide
 import { identitySettings } from '../../identity/service.ts';
 import { identitySection } from '../../identity/settings.ts';
 import { imageSection } from '../../image/settings.ts';
+import { networkSection } from '../../network/settings.ts';
+import { addNetwork, ensureStarterNetworks } from '../network-runtime.ts';
 import { defineCommand, portFlag } from '../command.ts';
 import { adminPassword, givenAdminPassword } from '../admin-password.ts';
 import { CLOUD_NAME, mergeUserClouds, writeStateCloudFiles, type CloudAccess } from '../cloud-files.ts';
@@ -32,6 +34,7 @@ import { servicePassword, SERVICE_PASSWORDS_FILE } from '../service-passwords.ts
 const REGION = 'RegionOne';
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 const IMAGE_SERVICE_USER = 'image';
+const NETWORK_SERVICE_USER = 'network';
 const SERVICE_PROJECT = 'service';
 
 /** Options the all-in-one replaces with its own, and what it uses instead (null: decided at run time). */
@@ -45,6 +48,11 @@ const ALL_IN_ONE: [section: string, key: string, value: string | null][] = [
   ['image', 'service_username', IMAGE_SERVICE_USER],
   ['image', 'service_password', null],
   ['image', 'service_project', SERVICE_PROJECT],
+  ['network', 'connection', ''],
+  ['network', 'auth_url', null],
+  ['network', 'service_username', NETWORK_SERVICE_USER],
+  ['network', 'service_password', null],
+  ['network', 'service_project', SERVICE_PROJECT],
   ['DEFAULT', 'transport_url', 'memory://'],
 ];
 
@@ -88,6 +96,7 @@ requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
     host: { type: 'string', metavar: 'ADDR', help: 'address to listen on and put in URLs (default: [DEFAULT] bind_host, 127.0.0.1)' },
     'port-identity': { type: 'string', metavar: 'PORT', help: 'identity API port (default: [identity] port, 5000)' },
     'port-image': { type: 'string', metavar: 'PORT', help: 'image API port (default: [image] port, 9292)' },
+    'port-network': { type: 'string', metavar: 'PORT', help: 'networking API port (default: [network] port, 9696)' },
     'config-file': configFileOption,
   },
   async run({ values, io }) {
@@ -98,6 +107,7 @@ requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
     // Both ports are known before anything listens: the image service is told identity's URL.
     const identityPort = await concretePort(portFlag(values['port-identity'], 'port-identity', configured.section(identitySection).port), host);
     const imagePort = await concretePort(portFlag(values['port-image'], 'port-image', configured.section(imageSection).port), host);
+    const networkPort = await concretePort(portFlag(values['port-network'], 'port-network', configured.section(networkSection).port), host);
     if (!existsSync(state)) {
       mkdirSync(state, { recursive: true, mode: 0o700 });
       chmodSync(state, 0o700);
@@ -106,6 +116,8 @@ requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
     const runtime: Record<string, string> = {
       'image auth_url': `${endpointUrl(loopbackFor(host), identityPort)}/v3`,
       'image service_password': servicePassword(state, IMAGE_SERVICE_USER),
+      'network auth_url': `${endpointUrl(loopbackFor(host), identityPort)}/v3`,
+      'network service_password': servicePassword(state, NETWORK_SERVICE_USER),
     };
     const overrides: Record<string, Record<string, string>> = { DEFAULT: { state_dir: state } };
     for (const [section, key, value] of ALL_IN_ONE) (overrides[section] ??= {})[key] = value ?? runtime[`${section} ${key}`]!;
@@ -122,13 +134,15 @@ requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
     launcher.onStop(() => bus.close());
     const identity = await addIdentity(launcher, { config, logger, stateDir: state, host, port: identityPort, createKeys: true });
     const image = await addImage(launcher, { config, logger, stateDir: state, host, port: imagePort, recoverOlderThanMs: 0 });
-    const [identityEndpoint, imageEndpoint] = await launcher.start();
+    await addNetwork(launcher, { config, logger, stateDir: state, host, port: networkPort, bus, agentHost: defaults.host });
+    const [identityEndpoint, imageEndpoint, networkEndpoint] = await launcher.start();
     launcher.installSignalHandlers();
 
     // Clients are told a name they can reach: not 0.0.0.0.
     const advertised = WILDCARDS.has(host) ? defaults.host : host;
     const authUrl = `${endpointUrl(advertised, identityEndpoint!.port)}/v3`;
     const imageUrl = endpointUrl(advertised, imageEndpoint!.port);
+    const networkUrl = endpointUrl(advertised, networkEndpoint!.port);
     const admin = adminPassword(state, givenAdminPassword(values['admin-password'], io.env));
     const passwordHashCost = identitySettings(config).passwordHashCost;
     const store = identity.deps.store;
@@ -136,13 +150,18 @@ requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
     await Promise.all([
       bootstrapIdentity(store, { adminPassword: admin.password, publicUrl: authUrl, region: REGION, passwordHashCost }),
       ensureServiceUser(store, { username: IMAGE_SERVICE_USER, password: config.section(imageSection).service_password, project: SERVICE_PROJECT, passwordHashCost }),
+      ensureServiceUser(store, { username: NETWORK_SERVICE_USER, password: config.section(networkSection).service_password, project: SERVICE_PROJECT, passwordHashCost }),
     ]);
     await registerService(store, { type: 'image', name: 'glance', region: REGION, publicUrl: imageUrl });
+    await registerService(store, { type: 'network', name: 'neutron', region: REGION, publicUrl: networkUrl });
 
     const localIdentity = endpointUrl(loopbackFor(host), identityEndpoint!.port);
-    const adminToken = async () =>
-      (await new IdentityClient(localIdentity).passwordLogin({ username: 'admin', password: admin.password, project: 'admin' }, { nocatalog: true })).token;
+    // One login serves every first-run step that needs an admin token (each costs a password hash).
+    let token: Promise<string> | undefined;
+    const adminToken = () =>
+      (token ??= new IdentityClient(localIdentity).passwordLogin({ username: 'admin', password: admin.password, project: 'admin' }, { nocatalog: true }).then((t) => t.token));
     const starter = await ensureStarterImage(image, endpointUrl(loopbackFor(host), imageEndpoint!.port), adminToken, logger);
+    await ensureStarterNetworks(endpointUrl(loopbackFor(host), networkEndpoint!.port), adminToken, logger);
 
     const access: CloudAccess = {
       authUrl,
@@ -160,6 +179,7 @@ requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
     const rows: [string, string][] = [
       ['identity', authUrl],
       ['image', imageUrl],
+      ['network', networkUrl],
       [
         'admin password',
         admin.generated ? `${admin.password}  (generated; shown only now, kept in ${admin.file})` : `in ${admin.file}`,
