@@ -183,6 +183,12 @@ for (const backend of await imageBackends()) {
       assert.equal((await bob.network.send('GET', `/v2.0/subnets/${sharedSubnet.id}`)).status, 200);
       assert.equal(fault(await subnet(bob.network, { network_id: shared, cidr: '10.15.0.0/24' })), '403 PolicyNotAuthorized');
       assert.equal(fault(await subnet(alice.network, { network_id: '00000000-0000-0000-0000-000000000000', cidr: '10.15.0.0/24' })), '404 NetworkNotFound');
+      // an external network that is not shared: everyone sees the network, nobody else its subnets
+      const external = await network(cloud.network, { 'router:external': true });
+      const externalSubnet = (await subnet(cloud.network, { network_id: external, cidr: '10.16.0.0/24' })).body.subnet;
+      assert.equal((await bob.network.send('GET', `/v2.0/networks/${external}`)).status, 200);
+      assert.equal(fault(await bob.network.send('GET', `/v2.0/subnets/${externalSubnet.id}`)), '404 SubnetNotFound');
+      assert.deepEqual((await bob.network.send('GET', `/v2.0/subnets?network_id=${external}`)).body.subnets, []);
 
       const port = await alice.network.send('POST', '/v2.0/ports', { body: { port: { network_id: net, fixed_ips: [{ subnet_id: s.id }] } } });
       assert.equal(port.status, 201, JSON.stringify(port.body));

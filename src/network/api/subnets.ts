@@ -11,8 +11,9 @@
 // (≤ 20), the IPv6 RA/address modes, and CIDRs from subnet pools (subnetpool_id, prefixlen,
 // use_default_subnetpool).
 //
-// Who sees a subnet: admins; the subnet's project; anyone who may see a shared or external
-// network sees its subnets. Creating, updating and deleting need the network's owner or an
+// Who sees a subnet: admins; the subnet's project; the network's project; and everyone when
+// the network is shared. The subnets of an external network that is not shared stay hidden
+// from other projects (they still allocate floating IPs from it), as tempest checks. Creating, updating and deleting need the network's owner or an
 // admin (create_subnet: rule:admin_or_network_owner).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { dbBool, fromDbBool } from '../../core/db/index.ts';
@@ -222,7 +223,7 @@ type NetworkFlags = Pick<NetworkTable, 'id' | 'project_id' | 'shared' | 'router_
 function canSeeSubnet(ctx: RequestContext, subnet: SubnetTable, network: NetworkFlags | undefined): boolean {
   if (isAdmin(ctx) || subnet.project_id === ctx.projectId) return true;
   if (!network) return false;
-  return network.project_id === ctx.projectId || fromDbBool(network.shared) || fromDbBool(network.router_external);
+  return network.project_id === ctx.projectId || fromDbBool(network.shared);
 }
 
 /** A subnet the caller may see (with its network), else 404 SubnetNotFound. */
