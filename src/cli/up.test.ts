@@ -19,12 +19,14 @@ const emptyConf = join(root, 'empty.conf');
 const userClouds = join(home, '.config', 'openstack', 'clouds.yaml');
 let port: number;
 let imagePort: number;
+let networkPort: number;
 let env: Record<string, string>;
 let running: TenrecProcess | undefined;
 
 before(async () => {
   port = await freePort();
   imagePort = await freePort();
+  networkPort = await freePort();
   env = childEnv(home, { TENREC_DEFAULT_LOG_LEVEL: 'info' });
   writeFileSync(emptyConf, '');
   // The user already has a cloud of their own (and a comment): both must survive.
@@ -37,7 +39,7 @@ after(() => {
 });
 
 function up(): TenrecProcess {
-  running = spawnTenrec(['up', '--state-dir', state, '--port-identity', String(port), '--port-image', String(imagePort), '--config-file', emptyConf], env);
+  running = spawnTenrec(['up', '--state-dir', state, '--port-identity', String(port), '--port-image', String(imagePort), '--port-network', String(networkPort), '--config-file', emptyConf], env);
   return running;
 }
 
@@ -105,6 +107,16 @@ describe('tenrec up', () => {
       catalog.endpoints.map((e: any) => [e.interface, e.url, e.region_id]).sort(),
       ['admin', 'internal', 'public'].map((i) => [i, `http://127.0.0.1:${imagePort}`, 'RegionOne']),
     );
+
+    // The networking service: on its port, in the catalog, with the starter networks.
+    assert.match(out, new RegExp(`^ {2}network +http://127\\.0\\.0\\.1:${networkPort}$`, 'm'));
+    assert.ok(login.body.token.catalog.some((s: any) => s.type === 'network' && s.endpoints.some((e: any) => e.url === `http://127.0.0.1:${networkPort}`)));
+    const networks = await (await fetch(`http://127.0.0.1:${networkPort}/v2.0/networks`, { headers: { 'x-auth-token': login.token! } })).json();
+    const byName = Object.fromEntries(networks.networks.map((n: any) => [n.name, n]));
+    assert.equal(byName.public?.['router:external'], true);
+    assert.equal(byName.private?.['router:external'], false);
+    const routers = await (await fetch(`http://127.0.0.1:${networkPort}/v2.0/routers`, { headers: { 'x-auth-token': login.token! } })).json();
+    assert.equal(routers.routers[0]?.external_gateway_info?.network_id, byName.public.id);
 
     const passwords = join(state, 'service-passwords.json');
     assert.equal(mode(passwords), 0o600);
@@ -218,7 +230,7 @@ describe('tenrec up', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const taken = (blocker.address() as AddressInfo).port;
     try {
-      const r = await tenrec(['up', '--state-dir', state, '--port-identity', String(taken), '--port-image', String(await freePort()), '--config-file', emptyConf], env);
+      const r = await tenrec(['up', '--state-dir', state, '--port-identity', String(taken), '--port-image', String(await freePort()), '--port-network', String(await freePort()), '--config-file', emptyConf], env);
       assert.equal(r.code, 1);
       assert.match(r.stderr, new RegExp(`^tenrec: cannot listen on 127\\.0\\.0\\.1:${taken} for identity: address already in use`, 'm'));
       assert.doesNotMatch(r.stderr, /\n\s+at /);
