@@ -3,22 +3,12 @@
 //   tenrec up &  then:  npm run bench:identity -- [--seconds 5] [--auth-url http://127.0.0.1:5000/v3]
 // Credentials come from OS_* variables (source the openrc `tenrec up` wrote) or flags.
 import { request, Agent } from 'node:http';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './common.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    'auth-url': { type: 'string', default: process.env.OS_AUTH_URL ?? 'http://127.0.0.1:5000/v3' },
-    username: { type: 'string', default: process.env.OS_USERNAME ?? 'admin' },
-    password: { type: 'string', default: process.env.OS_PASSWORD },
-    project: { type: 'string', default: process.env.OS_PROJECT_NAME ?? 'admin' },
-    seconds: { type: 'string', default: '5' },
-    concurrency: { type: 'string', default: '8' },
-  },
+const args = benchArgs('bench/identity', {
+  seconds: { type: 'string', default: '5' },
+  concurrency: { type: 'string', default: '8' },
 });
-if (!args.password) {
-  console.error('bench/identity: set OS_PASSWORD (source the openrc that tenrec up wrote) or pass --password');
-  process.exit(2);
-}
 const url = new URL(`${args['auth-url']!.replace(/\/+$/, '').replace(/\/v3$/, '')}/v3/auth/tokens`);
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 const authBody = JSON.stringify({

@@ -11,26 +11,15 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execFileSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
-import { IdentityClient } from '../src/clients/identity.ts';
+import { benchArgs, benchLogin } from './common.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    'auth-url': { type: 'string', default: process.env.OS_AUTH_URL ?? 'http://127.0.0.1:5000/v3' },
-    username: { type: 'string', default: process.env.OS_USERNAME ?? 'admin' },
-    password: { type: 'string', default: process.env.OS_PASSWORD },
-    project: { type: 'string', default: process.env.OS_PROJECT_NAME ?? 'admin' },
-    mib: { type: 'string', default: '1024' },
-    dir: { type: 'string', default: join(process.env.TENREC_STATE_DIR ?? '.tenrec', 'images', 'local') },
-    'server-pid': { type: 'string' },
-    // root only: empty the page cache before each read, so reads come from the disk
-    'drop-caches': { type: 'boolean', default: false },
-  },
+const args = benchArgs('bench/image', {
+  mib: { type: 'string', default: '1024' },
+  dir: { type: 'string', default: join(process.env.TENREC_STATE_DIR ?? '.tenrec', 'images', 'local') },
+  'server-pid': { type: 'string' },
+  // root only: empty the page cache before each read, so reads come from the disk
+  'drop-caches': { type: 'boolean', default: false },
 });
-if (!args.password) {
-  console.error('bench/image: set OS_PASSWORD (source the openrc that tenrec up wrote) or pass --password');
-  process.exit(2);
-}
 const total = Number(args.mib) * 1024 * 1024;
 const CHUNK = 4 * 1024 * 1024;
 const pattern = randomBytes(CHUNK); // reused, so the client spends no time making data
@@ -97,15 +86,7 @@ function dropCaches(): void {
 
 const mbps = (seconds: number) => (total / 1e6 / seconds).toFixed(0);
 
-const identity = new IdentityClient(args['auth-url']!.replace(/\/v3\/?$/, ''));
-const auth = await identity.passwordLogin({ username: args.username!, password: args.password, project: args.project });
-const endpoint = auth.body.catalog.find((s: any) => s.type === 'image')?.endpoints.find((e: any) => e.interface === 'public')?.url;
-if (!endpoint) {
-  console.error('bench/image: no image endpoint in the catalog');
-  process.exit(1);
-}
-const base = endpoint.replace(/\/+$/, '');
-const token = auth.token;
+const { token, endpoint: base } = await benchLogin('bench/image', args, 'image');
 const pid = serverPid();
 
 // raw disk rate of the store directory, same data, same run

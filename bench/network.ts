@@ -1,34 +1,15 @@
 // Networking API figures against a running cloud: port create and delete rates (1 and 8
 // concurrent clients), then GET /v2.0/ports latency with 10,000 ports in the project.
 //   tenrec up &   then:   source .tenrec/openrc && npm run bench:network -- [--ports 10000]
-import { parseArgs } from 'node:util';
-import { IdentityClient } from '../src/clients/identity.ts';
 import { RestClient } from '../src/clients/http.ts';
+import { benchArgs, benchLogin } from './common.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    'auth-url': { type: 'string', default: process.env.OS_AUTH_URL ?? 'http://127.0.0.1:5000/v3' },
-    username: { type: 'string', default: process.env.OS_USERNAME ?? 'admin' },
-    password: { type: 'string', default: process.env.OS_PASSWORD },
-    project: { type: 'string', default: process.env.OS_PROJECT_NAME ?? 'admin' },
-    ports: { type: 'string', default: '10000' },
-    sample: { type: 'string', default: '400' },
-  },
+const args = benchArgs('bench/network', {
+  ports: { type: 'string', default: '10000' },
+  sample: { type: 'string', default: '400' },
 });
-if (!args.password) {
-  console.error('bench/network: set OS_PASSWORD (source the openrc that tenrec up wrote) or pass --password');
-  process.exit(2);
-}
-
-const identity = new IdentityClient(args['auth-url']!.replace(/\/v3\/?$/, ''));
-const auth = await identity.passwordLogin({ username: args.username!, password: args.password, project: args.project });
-const endpoint = auth.body.catalog.find((s: any) => s.type === 'network')?.endpoints.find((e: any) => e.interface === 'public')?.url;
-if (!endpoint) {
-  console.error('bench/network: no network endpoint in the catalog');
-  process.exit(1);
-}
-const api = new RestClient(endpoint, auth.token);
-const projectId = auth.body.project.id;
+const { token, projectId, endpoint } = await benchLogin('bench/network', args, 'network');
+const api = new RestClient(endpoint, token);
 
 const stats = (ms: number[]) => {
   const s = [...ms].sort((a, b) => a - b);

@@ -38,3 +38,19 @@ export async function skipUnlessReachable(name: string, url: string): Promise<fa
   if (requireServices) throw new Error(`${name} at ${url} is required (TENREC_REQUIRE_SERVICES) but unreachable`);
   return `${name} unreachable at ${url}`;
 }
+
+export interface DatabaseBackend {
+  name: 'sqlite' | 'postgresql' | 'mysql';
+  /** 'sqlite://' or a server URL scratch databases are made on */
+  url: string;
+  skip: false | string;
+}
+
+/** The databases service suites run on: SQLite always, PostgreSQL and MySQL when reachable (required in CI). */
+export async function databaseBackends(): Promise<DatabaseBackend[]> {
+  return [
+    { name: 'sqlite', url: 'sqlite://', skip: false },
+    { name: 'postgresql', url: serviceUrls.postgresql, skip: await skipUnlessReachable('PostgreSQL', serviceUrls.postgresql) },
+    { name: 'mysql', url: serviceUrls.mysql, skip: await skipUnlessReachable('MySQL', serviceUrls.mysql) },
+  ];
+}

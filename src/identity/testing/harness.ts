@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../core/config/index.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../../core/db/index.ts';
 import { silentLogger } from '../../core/log/logger.ts';
-import { serviceUrls, skipUnlessReachable } from '../../core/testing/services.ts';
+import { databaseBackends } from '../../core/testing/services.ts';
 import { IdentityClient } from '../../clients/identity.ts';
 import { identitySection } from '../settings.ts';
 import { createIdentityService, type IdentityService } from '../service.ts';
@@ -62,11 +62,5 @@ export async function startIdentity(databaseAdminUrl = 'sqlite://', settings: Re
   };
 }
 
-/** The databases identity suites run on: SQLite always, PostgreSQL and MySQL when reachable (required in CI). */
-export async function identityBackends(): Promise<{ name: string; url: string; skip: false | string }[]> {
-  return [
-    { name: 'sqlite', url: 'sqlite://', skip: false },
-    { name: 'postgresql', url: serviceUrls.postgresql, skip: await skipUnlessReachable('PostgreSQL', serviceUrls.postgresql) },
-    { name: 'mysql', url: serviceUrls.mysql, skip: await skipUnlessReachable('MySQL', serviceUrls.mysql) },
-  ];
-}
+/** The databases identity suites run on (see core/testing/services.ts). */
+export const identityBackends = databaseBackends;

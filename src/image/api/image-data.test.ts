@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { ImageClient } from '../../clients/image.ts';
 import { startCloud, type ProjectUser, type TestCloud } from '../../testing/cloud.ts';
-import { imageBackends } from '../../testing/backends.ts';
+import { cloudBackends } from '../../testing/backends.ts';
 import { IdentityClient } from '../../clients/identity.ts';
 import { parseRange } from './image-data.ts';
 
@@ -73,7 +73,7 @@ test('parseRange follows Glance: single ranges, suffixes, clipping, 400 and 416'
   }
 });
 
-for (const backend of await imageBackends()) {
+for (const backend of await cloudBackends()) {
   describe(`image data on ${backend.name}`, { skip: backend.skip }, () => {
     let cloud: TestCloud;
     let owner: ProjectUser;

@@ -10,7 +10,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImageClient } from '../../clients/image.ts';
 import { startCloud, type TestCloud } from '../../testing/cloud.ts';
-import { imageBackends } from '../../testing/backends.ts';
+import { cloudBackends } from '../../testing/backends.ts';
 import { importsInFlight } from '../upload/import.ts';
 import { recoverInterruptedTransfers } from '../upload/recovery.ts';
 
@@ -43,7 +43,7 @@ async function settled(cloud: TestCloud, client: ImageClient, id: string): Promi
   return (await client.getImage(id)).body;
 }
 
-for (const backend of await imageBackends()) {
+for (const backend of await cloudBackends()) {
   describe(`image import on ${backend.name}`, { skip: backend.skip }, () => {
     let cloud: TestCloud;
     let member: ImageClient;

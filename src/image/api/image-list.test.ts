@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { RestClient } from '../../clients/http.ts';
 import { startCloud, type ProjectUser, type TestCloud } from '../../testing/cloud.ts';
-import { imageBackends } from '../../testing/backends.ts';
+import { cloudBackends } from '../../testing/backends.ts';
 import { LIMIT_DEFAULT } from './image-list.ts';
 
 async function create(client: RestClient, body: Record<string, unknown>): Promise<any> {
@@ -24,7 +24,7 @@ async function list(client: RestClient, query = ''): Promise<any> {
 const sorted = (xs: string[]) => [...xs].sort();
 const names = (body: any): string[] => body.images.map((i: any) => i.name);
 
-for (const backend of await imageBackends()) {
+for (const backend of await cloudBackends()) {
   describe(`image list on ${backend.name}`, { skip: backend.skip }, () => {
     let cloud: TestCloud;
     let alice: ProjectUser;

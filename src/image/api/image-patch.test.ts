@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { RestClient } from '../../clients/http.ts';
 import { startCloud, type ProjectUser, type TestCloud } from '../../testing/cloud.ts';
-import { imageBackends } from '../../testing/backends.ts';
+import { cloudBackends } from '../../testing/backends.ts';
 import { IMAGE_PROPERTY_QUOTA, IMAGE_TAG_QUOTA } from './image-rules.ts';
 
 const V21 = 'application/openstack-images-v2.1-json-patch';
@@ -25,7 +25,7 @@ interface Reply {
   body: any;
 }
 
-for (const backend of await imageBackends()) {
+for (const backend of await cloudBackends()) {
   describe(`image PATCH on ${backend.name}`, { skip: backend.skip }, () => {
     let cloud: TestCloud;
     let alice: ProjectUser;

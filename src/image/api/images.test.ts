@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RestClient } from '../../clients/http.ts';
 import { startCloud, type ProjectUser, type TestCloud } from '../../testing/cloud.ts';
-import { imageBackends } from '../../testing/backends.ts';
+import { cloudBackends } from '../../testing/backends.ts';
 import { IMAGE_PROPERTY_QUOTA, IMAGE_TAG_QUOTA } from './image-rules.ts';
 
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
@@ -38,7 +38,7 @@ function fault(res: { status: number; body: any }, status: number, match?: RegEx
   if (match) assert.match(res.body.message, match);
 }
 
-for (const backend of await imageBackends()) {
+for (const backend of await cloudBackends()) {
   describe(`images on ${backend.name}`, { skip: backend.skip }, () => {
     let cloud: TestCloud;
     let alice: ProjectUser;

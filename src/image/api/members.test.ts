@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { RestClient } from '../../clients/http.ts';
 import { startCloud, type ProjectUser, type TestCloud } from '../../testing/cloud.ts';
-import { imageBackends } from '../../testing/backends.ts';
+import { cloudBackends } from '../../testing/backends.ts';
 import { IMAGE_MEMBER_QUOTA } from './members.ts';
 
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
@@ -35,7 +35,7 @@ async function listedIds(client: RestClient, query = ''): Promise<string[]> {
   return res.body.images.map((i: { id: string }) => i.id);
 }
 
-for (const backend of await imageBackends()) {
+for (const backend of await cloudBackends()) {
   describe(`image members on ${backend.name}`, { skip: backend.skip }, () => {
     let cloud: TestCloud;
     let owner: ProjectUser;

@@ -5,10 +5,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ImageClient } from '../../clients/image.ts';
 import { startCloud, type TestCloud } from '../../testing/cloud.ts';
-import { imageBackends } from '../../testing/backends.ts';
+import { cloudBackends } from '../../testing/backends.ts';
 import { importsInFlight } from '../upload/import.ts';
 
-for (const backend of await imageBackends()) {
+for (const backend of await cloudBackends()) {
   describe(`image tasks on ${backend.name}`, { skip: backend.skip }, () => {
     let cloud: TestCloud;
     let member: ImageClient;

@@ -1,11 +1,11 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCloud, type TestCloud, type ProjectUser } from '../../testing/cloud.ts';
-import { imageBackends } from '../../testing/backends.ts';
+import { cloudBackends } from '../../testing/backends.ts';
 import { deletePort } from '../ports/create-port.ts';
 import { addressesOf, externalNetwork, portRow, setQuota, tenantNetwork, vmPort } from '../l3/test-fixtures.ts';
 
-const backends = await imageBackends();
+const backends = await cloudBackends();
 
 for (const backend of backends) {
   describe(`floating IPs on ${backend.name}`, { skip: backend.skip }, () => {

@@ -1,10 +1,10 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCloud, type TestCloud, type ProjectUser } from '../../testing/cloud.ts';
-import { imageBackends } from '../../testing/backends.ts';
+import { cloudBackends } from '../../testing/backends.ts';
 import { newId, now } from './common.ts';
 
-const backends = await imageBackends();
+const backends = await cloudBackends();
 
 /** A port row written straight to the database (the ports API is another file's business). */
 async function insertPort(cloud: TestCloud, networkId: string, projectId: string, deviceOwner: string): Promise<string> {

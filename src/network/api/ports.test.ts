@@ -1,14 +1,14 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCloud, type TestCloud, type ProjectUser } from '../../testing/cloud.ts';
-import { imageBackends } from '../../testing/backends.ts';
+import { cloudBackends } from '../../testing/backends.ts';
 import type { BusServer } from '../../core/bus/index.ts';
 import type { RestClient } from '../../clients/http.ts';
 import { newId, now } from './common.ts';
 import { startNoopAgent } from '../agent/noop-agent.ts';
 import { AGENT_TOPIC } from '../agent/events.ts';
 
-const backends = await imageBackends();
+const backends = await cloudBackends();
 const BASE_MAC = 'fa:16:3e:4f:00:00';
 
 async function makeNetwork(client: RestClient, body: Record<string, unknown> = {}): Promise<string> {

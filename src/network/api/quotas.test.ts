@@ -4,14 +4,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCloud, type ProjectUser, type TestCloud } from '../../testing/cloud.ts';
-import { imageBackends } from '../../testing/backends.ts';
+import { cloudBackends } from '../../testing/backends.ts';
 import { newId, now } from './common.ts';
 import { checkQuota, quotaUsage } from '../quota/enforce.ts';
 import { HttpError } from '../../core/http/index.ts';
 
 const RESOURCES = ['network', 'subnet', 'subnetpool', 'port', 'router', 'floatingip', 'security_group', 'security_group_rule'];
 
-for (const backend of await imageBackends()) {
+for (const backend of await cloudBackends()) {
   describe(`network quotas on ${backend.name}`, { skip: backend.skip }, () => {
     let cloud: TestCloud;
     let alice: ProjectUser;

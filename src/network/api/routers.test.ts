@@ -1,12 +1,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCloud, type TestCloud, type ProjectUser } from '../../testing/cloud.ts';
-import { imageBackends } from '../../testing/backends.ts';
+import { cloudBackends } from '../../testing/backends.ts';
 import {
   addSubnet, addressesOf, createNetwork, externalNetwork, portRow, setQuota, tenantNetwork, vmPort,
 } from '../l3/test-fixtures.ts';
 
-const backends = await imageBackends();
+const backends = await cloudBackends();
 
 for (const backend of backends) {
   describe(`routers on ${backend.name}`, { skip: backend.skip }, () => {

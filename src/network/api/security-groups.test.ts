@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RestClient } from '../../clients/http.ts';
 import { startCloud, type ProjectUser, type TestCloud } from '../../testing/cloud.ts';
-import { imageBackends } from '../../testing/backends.ts';
+import { cloudBackends } from '../../testing/backends.ts';
 
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
@@ -25,7 +25,7 @@ async function defaultGroup(client: RestClient) {
 
 const rule = (groupId: string, extra: Record<string, unknown>) => ({ security_group_rule: { security_group_id: groupId, direction: 'ingress', ...extra } });
 
-for (const backend of await imageBackends()) {
+for (const backend of await cloudBackends()) {
   describe(`security groups on ${backend.name}`, { skip: backend.skip }, () => {
     let cloud: TestCloud;
     let alice: ProjectUser;

@@ -2,12 +2,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCloud, type TestCloud, type ProjectUser } from '../../testing/cloud.ts';
-import { imageBackends } from '../../testing/backends.ts';
+import { cloudBackends } from '../../testing/backends.ts';
 import type { RestClient } from '../../clients/http.ts';
 
 const fault = (res: { status: number; body: any }) => `${res.status} ${res.body?.NeutronError?.type}`;
 
-for (const backend of await imageBackends()) {
+for (const backend of await cloudBackends()) {
   describe(`subnets on ${backend.name}`, { skip: backend.skip }, () => {
     let cloud: TestCloud;
     let alice: ProjectUser;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { createScratchDatabase, type ScratchDatabase } from '../../core/db/index.ts';
-import { imageBackends } from '../../testing/backends.ts';
+import { cloudBackends } from '../../testing/backends.ts';
 import { openNetworkData } from '../db/database.ts';
 import type { NetworkData, NetTx } from '../db/database.ts';
 import type { SubnetTable } from '../db/schema.ts';
@@ -71,7 +71,7 @@ async function errorOf(promise: Promise<unknown>): Promise<{ status?: number; ty
   assert.fail('expected an error');
 }
 
-for (const backend of await imageBackends()) {
+for (const backend of await cloudBackends()) {
   describe(`IPAM on ${backend.name}`, { skip: backend.skip }, () => {
     let scratch: ScratchDatabase;
     let data: NetworkData;
