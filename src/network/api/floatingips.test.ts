@@ -192,6 +192,21 @@ for (const backend of backends) {
       await alice.network.call('DELETE', `/v2.0/floatingips/${second.id}`);
     });
 
+    test('two floating IPs raced onto one fixed address: exactly one wins, the other is a 409', async () => {
+      const vm = await vmPort(cloud, privateNet.networkId, alice.projectId);
+      const make = async () => (await alice.network.call('POST', '/v2.0/floatingips', { body: { floatingip: { floating_network_id: publicNet.networkId } } })).body.floatingip.id;
+      const fips = await Promise.all(Array.from({ length: 6 }, make));
+      const results = await Promise.all(fips.map((id) => alice.network.send('PUT', `/v2.0/floatingips/${id}`, { body: { floatingip: { port_id: vm } } })));
+      assert.equal(results.filter((r) => r.status === 200).length, 1, JSON.stringify(results.map((r) => r.status)));
+      for (const r of results.filter((x) => x.status !== 200)) {
+        assert.equal(r.status, 409);
+        assert.equal(r.body.NeutronError.type, 'FloatingIPPortAlreadyAssociated');
+      }
+      const bound = await alice.network.send('GET', `/v2.0/floatingips?port_id=${vm}`);
+      assert.equal(bound.body.floatingips.length, 1);
+      for (const id of fips) await alice.network.send('DELETE', `/v2.0/floatingips/${id}`);
+    });
+
     test('floating IP quota is a 409 OverQuota', async () => {
       const carol = await cloud.projectUser('member');
       await setQuota(cloud, carol.projectId, 'floatingip', 1);

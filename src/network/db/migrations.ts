@@ -196,4 +196,14 @@ async function initial(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
-export const networkMigrations: NamedMigration[] = [{ name: '001_initial', up: initial }];
+/** One floating IP per fixed address and external network, enforced by the database, so two
+ *  racing associations cannot both win (unassociated floating IPs have NULLs, never equal). */
+async function uniqueFloatingIpAssociation(db: Kysely<any>): Promise<void> {
+  await db.schema.createIndex('floatingip_fixed_address')
+    .on('floatingip').columns(['floating_network_id', 'fixed_port_id', 'fixed_ip_address']).unique().execute();
+}
+
+export const networkMigrations: NamedMigration[] = [
+  { name: '001_initial', up: initial },
+  { name: '002_unique_floatingip_association', up: uniqueFloatingIpAssociation },
+];

@@ -140,7 +140,7 @@ export async function createFloatingIp(tx: NetTx, deps: NetworkDeps, id: string,
   const fip = { id, project_id: request.project_id, floating_network_id: network.id, floating_ip_address: address };
   const association = request.port_id ? await resolveAssociation(tx, fip, request.port_id, request.fixed_ip_address, caller) : undefined;
   const at = now();
-  await tx.insertInto('floatingip').values({
+  await associationUnique(fip, association, () => tx.insertInto('floatingip').values({
     ...fip,
     description: request.description,
     floating_port_id: portId,
@@ -153,7 +153,23 @@ export async function createFloatingIp(tx: NetTx, deps: NetworkDeps, id: string,
     created_at: at,
     updated_at: at,
     revision_number: 0,
-  }).execute();
+  }).execute());
+}
+
+/** Runs the write of an association; the database's unique index settles a race between two. */
+async function associationUnique(
+  fip: { id: string; floating_ip_address: string; floating_network_id: string },
+  association: { fixed_port_id: string | null; fixed_ip_address: string | null } | undefined,
+  write: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    if (association?.fixed_port_id && isUniqueViolation(err)) {
+      throw floatingIpPortAlreadyAssociated(fip.floating_ip_address, fip.id, association.fixed_port_id, association.fixed_ip_address ?? '', fip.floating_network_id);
+    }
+    throw err;
+  }
 }
 
 /** Associates (port given), moves, or disassociates (null) a floating IP; bumps its revision. */
@@ -172,9 +188,10 @@ export async function updateFloatingIp(
     const a = await resolveAssociation(tx, fip, fip.fixed_port_id, changes.fixed_ip_address, caller);
     Object.assign(set, { ...a, status: 'ACTIVE' });
   }
-  await tx.updateTable('floatingip')
-    .set({ ...set, updated_at: now(), revision_number: Number(fip.revision_number) + 1 })
-    .where('id', '=', fip.id).execute();
+  await associationUnique(fip, set.fixed_port_id ? { fixed_port_id: set.fixed_port_id, fixed_ip_address: set.fixed_ip_address ?? null } : undefined, () =>
+    tx.updateTable('floatingip')
+      .set({ ...set, updated_at: now(), revision_number: Number(fip.revision_number) + 1 })
+      .where('id', '=', fip.id).execute());
 }
 
 export async function deleteFloatingIp(tx: NetTx, deps: NetworkDeps, fip: FloatingIpTable): Promise<void> {
