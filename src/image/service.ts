@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createApp, webobFault } from '../core/http/index.ts';
 import { Enforcer } from '../core/policy/index.ts';
-import { TokenValidator, registerTokenAuth } from '../core/auth/index.ts';
+import { serviceTokenValidator, registerTokenAuth } from '../core/auth/index.ts';
 import type { Config } from '../core/config/index.ts';
 import { openImageData } from './db/database.ts';
 import { imageSection } from './settings.ts';
@@ -77,11 +77,7 @@ export async function createImageService(opts: ImageServiceOptions): Promise<Ima
   const stores = buildStores(opts.config, opts.stateDir);
   const staging = new FileStore({ id: 'os_glance_staging_store', directory: s.staging_dir || join(opts.stateDir, 'image-staging'), description: 'Staging area for image import' });
   const policy = new Enforcer(imagePolicyDefaults, { policyFile: s.policy_file || undefined });
-  const validator = new TokenValidator({
-    identityUrl: s.auth_url,
-    service: { username: s.service_username, password: s.service_password, projectName: s.service_project },
-    cacheSeconds: s.token_cache_seconds,
-  });
+  const validator = serviceTokenValidator(s);
   const { data, close } = await openImageData(imageDatabaseUrl(opts.config, opts.stateDir));
   const deps: ImageDeps = { data, stores, staging, policy, settings: imageSettings(opts.config), logger: opts.logger };
   const olderThanMs = opts.recoverOlderThanMs ?? 3600_000;

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createApp, neutronFault } from '../core/http/index.ts';
 import { Enforcer } from '../core/policy/index.ts';
-import { TokenValidator, registerTokenAuth } from '../core/auth/index.ts';
+import { serviceTokenValidator, registerTokenAuth } from '../core/auth/index.ts';
 import type { Bus } from '../core/bus/index.ts';
 import type { Config } from '../core/config/index.ts';
 import { openNetworkData } from './db/database.ts';
@@ -74,11 +74,7 @@ export async function createNetworkService(opts: NetworkServiceOptions): Promise
   const s = opts.config.section(networkSection);
   const settings = networkSettings(opts.config);
   const policy = new Enforcer(networkPolicyDefaults, { policyFile: s.policy_file || undefined });
-  const validator = new TokenValidator({
-    identityUrl: s.auth_url,
-    service: { username: s.service_username, password: s.service_password, projectName: s.service_project },
-    cacheSeconds: s.token_cache_seconds,
-  });
+  const validator = serviceTokenValidator(s);
   const { data, close } = await openNetworkData(networkDatabaseUrl(opts.config, opts.stateDir));
   const deps: NetworkDeps = { data, policy, settings, bus: opts.bus, logger: opts.logger };
   const app = createApp({ service: 'network', fault: neutronFault, logger: opts.logger });

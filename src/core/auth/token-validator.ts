@@ -122,3 +122,20 @@ export class TokenValidator {
     return token;
   }
 }
+
+/** The [<service>] options every service uses to check tokens as its own service user. */
+export interface ServiceAuthOptions {
+  auth_url: string;
+  service_username: string;
+  service_password: string;
+  service_project: string;
+  token_cache_seconds: number;
+}
+
+export function serviceTokenValidator(s: ServiceAuthOptions): TokenValidator {
+  return new TokenValidator({
+    identityUrl: s.auth_url,
+    service: { username: s.service_username, password: s.service_password, projectName: s.service_project },
+    cacheSeconds: s.token_cache_seconds,
+  });
+}

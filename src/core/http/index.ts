@@ -6,4 +6,4 @@ export {
   negotiateMicroversion, parseMicroversion, formatMicroversion, compareMicroversions, atLeast,
   type Microversion, type MicroversionRange,
 } from './microversion.ts';
-export { versionEntry, requestBaseUrl, type VersionEntry } from './versions.ts';
+export { versionEntry, publicBaseUrl, type VersionEntry } from './versions.ts';

@@ -26,9 +26,17 @@ export function versionEntry(v: VersionEntry): Record<string, unknown> {
   return entry;
 }
 
-/** The public base URL a request reached, honouring a proxy's X-Forwarded-* headers. */
-export function requestBaseUrl(headers: Record<string, string | string[] | undefined>, fallbackHost: string, protocol = 'http'): string {
-  const proto = (headers['x-forwarded-proto'] as string | undefined) ?? protocol;
-  const host = (headers['x-forwarded-host'] as string | undefined) ?? (headers.host as string | undefined) ?? fallbackHost;
+/**
+ * The base URL clients reach a service at, for links: the configured public endpoint when
+ * there is one, else what the request reached (honouring a proxy's X-Forwarded-* headers).
+ */
+export function publicBaseUrl(
+  req: { headers: Record<string, string | string[] | undefined>; protocol: string },
+  publicEndpoint: string | undefined,
+  fallbackHost: string,
+): string {
+  if (publicEndpoint) return publicEndpoint.replace(/\/+$/, '');
+  const proto = (req.headers['x-forwarded-proto'] as string | undefined) ?? req.protocol;
+  const host = (req.headers['x-forwarded-host'] as string | undefined) ?? (req.headers.host as string | undefined) ?? fallbackHost;
   return `${proto}://${host}`;
 }

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { HttpError, badRequest, conflict, forbidden, unauthorized } from '../../core/http/index.ts';
+import { HttpError, badRequest, conflict, forbidden, unauthorized, publicBaseUrl } from '../../core/http/index.ts';
 import { policyCredentials, type RequestContext } from '../../core/auth/index.ts';
 import { isUniqueViolation } from '../../core/db/index.ts';
 import type { Enforcer } from '../../core/policy/index.ts';
@@ -39,10 +39,7 @@ export function authorize(req: FastifyRequest, deps: IdentityDeps, rule: string,
 
 /** The public base URL of this identity endpoint for `links` (honours X-Forwarded-*). */
 export function baseUrl(req: FastifyRequest, deps: IdentityDeps): string {
-  if (deps.settings.publicEndpoint) return deps.settings.publicEndpoint.replace(/\/+$/, '');
-  const proto = (req.headers['x-forwarded-proto'] as string | undefined) ?? req.protocol;
-  const host = (req.headers['x-forwarded-host'] as string | undefined) ?? req.headers.host ?? 'localhost:5000';
-  return `${proto}://${host}`;
+  return publicBaseUrl(req, deps.settings.publicEndpoint, 'localhost:5000');
 }
 
 export const selfLink = (req: FastifyRequest, deps: IdentityDeps, path: string) => ({

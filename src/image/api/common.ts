@@ -2,7 +2,7 @@
 // Glance's error wording.
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { forbidden, unauthorized } from '../../core/http/index.ts';
+import { forbidden, unauthorized, publicBaseUrl } from '../../core/http/index.ts';
 import { policyCredentials, type RequestContext } from '../../core/auth/index.ts';
 import type { Enforcer } from '../../core/policy/index.ts';
 import type { ImageData } from '../db/database.ts';
@@ -39,8 +39,5 @@ export function authorize(req: FastifyRequest, deps: ImageDeps, rule: string, ta
 
 /** The public base URL of this image endpoint (honours X-Forwarded-*). */
 export function baseUrl(req: FastifyRequest, deps: ImageDeps): string {
-  if (deps.settings.publicEndpoint) return deps.settings.publicEndpoint.replace(/\/+$/, '');
-  const proto = (req.headers['x-forwarded-proto'] as string | undefined) ?? req.protocol;
-  const host = (req.headers['x-forwarded-host'] as string | undefined) ?? req.headers.host ?? 'localhost:9292';
-  return `${proto}://${host}`;
+  return publicBaseUrl(req, deps.settings.publicEndpoint, 'localhost:9292');
 }

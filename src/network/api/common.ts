@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { HttpError, typedError } from '../../core/http/index.ts';
+import { HttpError, typedError, publicBaseUrl } from '../../core/http/index.ts';
 import { policyCredentials, type RequestContext } from '../../core/auth/index.ts';
 import type { Enforcer } from '../../core/policy/index.ts';
 import type { Bus } from '../../core/bus/index.ts';
@@ -214,10 +214,7 @@ export function listResponse(
 }
 
 export function baseUrl(req: FastifyRequest, deps: NetworkDeps): string {
-  if (deps.settings.publicEndpoint) return deps.settings.publicEndpoint.replace(/\/+$/, '');
-  const proto = (req.headers['x-forwarded-proto'] as string | undefined) ?? req.protocol;
-  const host = (req.headers['x-forwarded-host'] as string | undefined) ?? req.headers.host ?? 'localhost:9696';
-  return `${proto}://${host}`;
+  return publicBaseUrl(req, deps.settings.publicEndpoint, 'localhost:9696');
 }
 
 export { HttpError };
