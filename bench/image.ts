@@ -7,7 +7,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execFileSync } from 'node:child_process';
@@ -103,6 +103,18 @@ const rawRead = await measured(undefined, async () => {
 });
 rmSync(rawFile, { force: true });
 
+// What an upload cannot beat on this CPU: Glance's checksum (MD5) and os_hash_value (SHA-512)
+// over every byte. MD5 is sequential, so its one-core rate bounds an upload on any core count.
+const hashSeconds = (algorithm: string) => {
+  const hash = createHash(algorithm);
+  const t = performance.now();
+  for (let done = 0; done < total; done += CHUNK) hash.update(pattern);
+  hash.digest();
+  return (performance.now() - t) / 1000;
+};
+const md5Seconds = hashSeconds('md5');
+const sha512Seconds = hashSeconds('sha512');
+
 const created = await json(await send('POST', new URL(`${base}/v2/images`), { 'x-auth-token': token, 'content-type': 'application/json' },
   Readable.from([JSON.stringify({ name: `bench-${process.pid}`, disk_format: 'raw', container_format: 'bare' })])));
 const baseline = pid ? rssMiB(pid) : NaN;
@@ -124,5 +136,6 @@ if (received !== total) throw new Error(`downloaded ${received} bytes of ${total
 const mem = (peak: number) => (pid ? `server RSS ${baseline.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB` : 'server RSS not sampled (no --server-pid)');
 console.log(`image data, ${args.mib} MiB, store directory ${args.dir}${args['drop-caches'] ? ', page cache dropped before reads' : ', reads may come from the page cache'}`);
 console.log(`raw disk write ${mbps(rawWrite.seconds).padStart(6)} MB/s   raw disk read ${mbps(rawRead.seconds).padStart(6)} MB/s`);
+console.log(`hashing, one core: MD5 ${mbps(md5Seconds)} MB/s, SHA-512 ${mbps(sha512Seconds)} MB/s, both in turn ${mbps(md5Seconds + sha512Seconds)} MB/s`);
 console.log(`API upload     ${mbps(upload.seconds).padStart(6)} MB/s (${((rawWrite.seconds / upload.seconds) * 100).toFixed(0)}% of raw write)   ${mem(upload.peak)}`);
 console.log(`API download   ${mbps(download.seconds).padStart(6)} MB/s (${((rawRead.seconds / download.seconds) * 100).toFixed(0)}% of raw read)   ${mem(download.peak)}`);
