@@ -51,4 +51,36 @@ export class IdentityClient extends RestClient {
   revoke(subject: string): Promise<ApiResponse> {
     return this.send('DELETE', '/v3/auth/tokens', { headers: { 'x-subject-token': subject } });
   }
+
+  /** A new EC2/S3 key pair of `userId` for `projectId` (POST .../credentials/OS-EC2). */
+  async createEc2Credential(userId: string, projectId: string): Promise<Ec2Credential> {
+    const res = await this.call('POST', `/v3/users/${userId}/credentials/OS-EC2`, { body: { tenant_id: projectId } });
+    return res.body.credential;
+  }
+
+  /**
+   * POST /v3/s3tokens with this client's token (a service's: identity answers only services and
+   * admins): the token for an S3 request whose string to sign, base64-encoded, is `token`.
+   * Answered as is: 200 with the token (also in X-Subject-Token), 401/404 when not signed with a known key.
+   */
+  s3Token(credentials: S3SignedRequest): Promise<ApiResponse> {
+    return this.send('POST', '/v3/s3tokens', { body: { credentials } });
+  }
+}
+
+export interface Ec2Credential {
+  user_id: string;
+  tenant_id: string;
+  access: string;
+  secret: string;
+  trust_id: string | null;
+  links: { self: string };
+}
+
+/** What an S3 API forwards to identity about a signed request (swift s3token's body). */
+export interface S3SignedRequest {
+  access: string;
+  /** the string to sign, base64 (url-safe or standard) */
+  token: string;
+  signature: string;
 }

@@ -5,6 +5,7 @@ import type { RuleDefault } from '../core/policy/index.ts';
 
 const SYSTEM_READER = '(role:reader and system_scope:all)';
 const ADMIN_OR_SYSTEM_READER = `rule:admin_required or ${SYSTEM_READER}`;
+const CREDENTIAL_OWNER = 'user_id:%(target.credential.user_id)s';
 const domainReader = (attr: string) => `(role:reader and domain_id:%(${attr})s)`;
 
 const base: Record<string, string> = {
@@ -108,6 +109,20 @@ const rules: Record<string, string> = {
   'identity:list_application_credentials': `${ADMIN_OR_SYSTEM_READER} or rule:owner`,
   'identity:create_application_credential': 'user_id:%(user_id)s',
   'identity:delete_application_credential': 'rule:admin_required or rule:owner',
+  // credentials and EC2 credentials: the owner is the credential's user, not the one in the path
+  'identity:get_credential': `${ADMIN_OR_SYSTEM_READER} or ${CREDENTIAL_OWNER}`,
+  'identity:list_credentials': `${ADMIN_OR_SYSTEM_READER} or ${CREDENTIAL_OWNER}`,
+  'identity:create_credential': `rule:admin_required or ${CREDENTIAL_OWNER}`,
+  'identity:update_credential': `rule:admin_required or ${CREDENTIAL_OWNER}`,
+  'identity:delete_credential': `rule:admin_required or ${CREDENTIAL_OWNER}`,
+  'identity:ec2_get_credential': `${ADMIN_OR_SYSTEM_READER} or ${CREDENTIAL_OWNER}`,
+  'identity:ec2_list_credentials': `${ADMIN_OR_SYSTEM_READER} or rule:owner`,
+  'identity:ec2_create_credential': `rule:admin_required or (role:member and ${CREDENTIAL_OWNER})`,
+  'identity:ec2_delete_credential': `rule:admin_required or (role:member and ${CREDENTIAL_OWNER})`,
+  // As Keystone since 2025: only a service (the S3 or EC2 API asking) or an admin may turn a
+  // signature into a token, so a presigned URL cannot be replayed here for one.
+  'identity:ec2tokens_validate': 'rule:service_or_admin',
+  'identity:s3tokens_validate': 'rule:service_or_admin',
   // tokens
   'identity:check_token': `rule:service_or_admin or ${SYSTEM_READER} or rule:token_subject`,
   'identity:validate_token': `rule:service_or_admin or ${SYSTEM_READER} or rule:token_subject`,

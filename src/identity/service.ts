@@ -16,6 +16,7 @@ import { setup as setupKeys } from './token/key-repository.ts';
 import { TokenService } from './token/token-service.ts';
 import { Authenticator } from './token/authenticate.ts';
 import { ServiceCatalog } from './catalog/service-catalog.ts';
+import { CredentialCipher } from './credential/cipher.ts';
 import type { IdentityDeps } from './api/common.ts';
 import { registerIdentityApi } from './api/routes.ts';
 
@@ -25,9 +26,11 @@ export interface IdentityServiceOptions {
   /** where the all-in-one keeps SQLite files and keys when the config names none */
   stateDir: string;
   /**
-   * Create the Fernet key repository when it is empty (the all-in-one). A split node must not:
-   * keys of its own would make every other node's tokens unreadable to it, so it refuses to
-   * start until the shared keys are in place (`tenrec identity fernet-setup`, then copy).
+   * Create the Fernet key repositories (token and credential keys) when empty (the all-in-one).
+   * A split node must not: keys of its own would make every other node's tokens unreadable to
+   * it, so it refuses to start until the shared token keys are in place (`tenrec identity
+   * fernet-setup`, then copy). Credential keys (`tenrec identity credential-setup`, then copy)
+   * are read when first needed; until they are there, the credential APIs answer 500.
    */
   createKeys?: boolean;
 }
@@ -46,6 +49,10 @@ export function identityDatabaseUrl(config: Config, stateDir: string): string {
 
 export function identityKeyRepository(config: Config, stateDir: string): string {
   return config.section(identitySection).key_repository || join(stateDir, 'fernet-keys');
+}
+
+export function identityCredentialKeyRepository(config: Config, stateDir: string): string {
+  return config.section(identitySection).credential_key_repository || join(stateDir, 'credential-keys');
 }
 
 export function identitySettings(config: Config): IdentitySettings {
@@ -74,14 +81,19 @@ export async function openIdentityStore(url: string): Promise<{ store: IdentityS
 export async function createIdentityService(opts: IdentityServiceOptions): Promise<IdentityService> {
   const settings = identitySettings(opts.config);
   const keyDir = identityKeyRepository(opts.config, opts.stateDir);
-  if (opts.createKeys) setupKeys(keyDir);
+  const credentialKeyDir = identityCredentialKeyRepository(opts.config, opts.stateDir);
+  if (opts.createKeys) {
+    setupKeys(keyDir);
+    setupKeys(credentialKeyDir);
+  }
   // Keys first: a node without them must fail before it holds any database connection.
   const provider = new TokenProvider({ keyRepository: keyDir });
   const policyFile = opts.config.section(identitySection).policy_file || undefined;
   const policy = new Enforcer(identityPolicyDefaults, { policyFile });
   const { store, close } = await openIdentityStore(identityDatabaseUrl(opts.config, opts.stateDir));
-  const tokens = new TokenService(store, provider, new ServiceCatalog(store.db), settings);
-  const deps: IdentityDeps = { store, policy, tokens, settings, logger: opts.logger };
+  const tokens = new TokenService(store, provider, new ServiceCatalog(store.db, settings.publicEndpoint), settings);
+  const credentials = new CredentialCipher(credentialKeyDir, opts.logger);
+  const deps: IdentityDeps = { store, policy, tokens, credentials, settings, logger: opts.logger };
   const app = createApp({ service: 'identity', fault: keystoneFault, logger: opts.logger });
   registerIdentityApi(app, deps, new Authenticator(store, tokens, settings));
   return {

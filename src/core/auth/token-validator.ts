@@ -97,6 +97,15 @@ export class TokenValidator {
     }
   }
 
+  /**
+   * The service user's own token, for the other calls a service makes to Identity as itself
+   * (the object store's POST /v3/s3tokens); `renew` after Identity refused the one it had.
+   */
+  ownServiceToken(renew = false): Promise<string> {
+    if (renew) this.serviceToken = undefined;
+    return this.ownToken();
+  }
+
   /** The service user's own token, renewed a minute before it expires. */
   private async ownToken(): Promise<string> {
     if (this.serviceToken && this.serviceToken.until > Date.now()) return this.serviceToken.token;

@@ -16,6 +16,7 @@ import type { IdentityDb } from '../db/store.ts';
 import { getUserRow } from '../db/lookups.ts';
 import { expandImpliedRoles } from '../assignment/effective-roles.ts';
 import { hashPassword } from '../password.ts';
+import { refuseRestrictedApplicationCredential } from './delegation.ts';
 import { authorize, bodyObject, collection, field, newId, selfLink, uniquely, type IdentityDeps } from './common.ts';
 
 const ACCEPTED = ['id', 'name', 'secret', 'description', 'expires_at', 'roles', 'unrestricted', 'access_rules', 'project_id'];
@@ -121,15 +122,7 @@ export function registerApplicationCredentials(app: FastifyInstance, deps: Ident
   };
 
   /** A token from a restricted application credential may not make or remove credentials. */
-  const refuseRestricted = async (ctx: RequestContext) => {
-    if (!ctx.methods.includes('application_credential')) return;
-    const cred = ctx.applicationCredentialId
-      ? await db().selectFrom('application_credential').select('unrestricted').where('id', '=', ctx.applicationCredentialId).executeTakeFirst()
-      : undefined;
-    if (!cred || !fromDbBool(cred.unrestricted)) {
-      throw forbidden("You are not authorized to perform the requested action: Using method 'application_credential' is not allowed for managing additional application credentials.");
-    }
-  };
+  const refuseRestricted = (ctx: RequestContext) => refuseRestrictedApplicationCredential(db(), ctx, 'application credentials');
 
   app.post<{ Params: { id: string } }>(base, async (req, reply) => {
     const userId = req.params.id;

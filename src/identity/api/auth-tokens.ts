@@ -8,9 +8,11 @@ import { TokenNotValid, type ValidatedToken } from '../token/token-service.ts';
 import type { Authenticator } from '../token/authenticate.ts';
 import { projectView } from './views.ts';
 
-async function tokenDocument(deps: IdentityDeps, validated: ValidatedToken, withCatalog: boolean) {
+/** The token's JSON answer; a scoped token's has the catalog, made for its user and project. */
+export async function tokenDocument(deps: IdentityDeps, validated: ValidatedToken, withCatalog: boolean) {
   const token: Record<string, unknown> = { ...validated.body };
-  if (withCatalog && validated.body.roles) token.catalog = await deps.tokens.catalogFor();
+  const { userId, projectId } = validated.context;
+  if (withCatalog && validated.body.roles) token.catalog = await deps.tokens.catalogFor({ userId, projectId });
   return { token };
 }
 
@@ -65,7 +67,7 @@ export function registerAuthTokens(app: FastifyInstance, deps: IdentityDeps, aut
     if (!ctx.projectId && !ctx.domainId && !ctx.system) {
       throw new HttpError(403, 'A scoped token is required to see the catalog.');
     }
-    return { catalog: await deps.tokens.catalogFor(), links: selfLink(req, deps, 'auth/catalog') };
+    return { catalog: await deps.tokens.catalogFor({ userId: ctx.userId, projectId: ctx.projectId }), links: selfLink(req, deps, 'auth/catalog') };
   });
 
   app.get('/v3/auth/projects', async (req) => {

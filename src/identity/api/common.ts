@@ -10,11 +10,14 @@ import type { Enforcer } from '../../core/policy/index.ts';
 import type { IdentityStore } from '../db/store.ts';
 import type { IdentitySettings } from '../settings.ts';
 import type { TokenService } from '../token/token-service.ts';
+import type { CredentialCipher } from '../credential/cipher.ts';
 
 export interface IdentityDeps {
   store: IdentityStore;
   policy: Enforcer;
   tokens: TokenService;
+  /** encrypts and decrypts stored credential blobs */
+  credentials: CredentialCipher;
   settings: IdentitySettings;
   logger: Logger;
 }

@@ -6,14 +6,11 @@ import { dbBool, fromDbBool } from '../../core/db/index.ts';
 import { badRequest, notFound } from '../../core/http/index.ts';
 import type { EndpointTable } from '../db/schema.ts';
 import type { IdentityTx } from '../db/store.ts';
+import { unknownSubstitutions } from '../catalog/url-template.ts';
 import { authorize, bodyObject, collection, extraOf, field, newId, parseJson, queryBool, selfLink, type IdentityDeps } from './common.ts';
 
 const KNOWN = ['id', 'service_id', 'interface', 'url', 'region_id', 'region', 'enabled', 'legacy_endpoint_id'];
 const INTERFACES = ['admin', 'internal', 'public'];
-/** What a URL may substitute (`$(project_id)s`), as Keystone allows. */
-const SUBSTITUTIONS = new Set([
-  'tenant_id', 'project_id', 'user_id', 'public_bind_host', 'admin_bind_host', 'compute_host', 'compute_port', 'admin_port', 'public_port',
-]);
 
 export function endpointView(req: FastifyRequest, deps: IdentityDeps, e: EndpointTable) {
   return {
@@ -31,11 +28,10 @@ export function endpointView(req: FastifyRequest, deps: IdentityDeps, e: Endpoin
 
 function checkUrl(url: string): void {
   if (!/^[a-zA-Z0-9+.-]+:.+/.test(url)) throw badRequest(`Invalid input for field 'url': '${url}' is not a URL.`);
-  for (const m of url.matchAll(/\$\(([^)]*)\)s?/g)) {
-    if (!m[0].endsWith('s') || !SUBSTITUTIONS.has(m[1]!)) {
-      throw badRequest(`The URL ${url} is not valid: ${m[0]} is not a known substitution.`);
-    }
-  }
+  // As Keystone: stored as given, filled in per token (catalog/url-template.ts).
+  const unknown = unknownSubstitutions(url);
+  if (!unknown) throw badRequest(`The URL ${url} is not valid: a '%' or '$(' in it is not a substitution like $(project_id)s.`);
+  if (unknown.length) throw badRequest(`The URL ${url} is not valid: $(${unknown[0]})s is not a known substitution.`);
 }
 
 interface EndpointFields {

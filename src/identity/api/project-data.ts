@@ -4,6 +4,7 @@ import { dbBool, fromDbBool } from '../../core/db/index.ts';
 import { HttpError } from '../../core/http/index.ts';
 import type { ProjectTable } from '../db/schema.ts';
 import type { IdentityTx } from '../db/store.ts';
+import { deleteCredentialsOf } from '../credential/records.ts';
 import { uniquely, type IdentityDeps } from './common.ts';
 
 /** What a PATCH of a project or domain changes; a field left undefined stays as it is. */
@@ -45,7 +46,9 @@ export async function replaceProjectTags(tx: IdentityTx, projectId: string, tags
   for (const t of new Set(tags)) await tx.insertInto('project_tag').values({ project_id: projectId, name: t }).execute();
 }
 
+/** What goes with a project: its tags, the role assignments on it, the credentials for it. */
 export async function deleteProjectData(tx: IdentityTx, projectId: string): Promise<void> {
+  await deleteCredentialsOf(tx, { projectId });
   await tx.deleteFrom('project_tag').where('project_id', '=', projectId).execute();
   await tx.deleteFrom('assignment').where('target_id', '=', projectId).execute();
 }
@@ -66,6 +69,7 @@ export async function deleteDomainData(tx: IdentityTx, domainId: string): Promis
   await tx.deleteFrom('project').where('domain_id', '=', domainId).execute();
   const users = await tx.selectFrom('user').select('id').where('domain_id', '=', domainId).execute();
   const groups = await tx.selectFrom('user_group').select('id').where('domain_id', '=', domainId).execute();
+  for (const u of users) await deleteCredentialsOf(tx, { userId: u.id });
   const actors = [...users, ...groups].map((a) => a.id);
   if (actors.length) await tx.deleteFrom('assignment').where('actor_id', 'in', actors).execute();
   await tx.deleteFrom('user').where('domain_id', '=', domainId).execute();

@@ -17,6 +17,9 @@ import { registerEndpoints } from './endpoints.ts';
 import { registerApplicationCredentials } from './application-credentials.ts';
 import { registerUsers } from './users.ts';
 import { registerGroups } from './groups.ts';
+import { registerCredentials } from './credentials.ts';
+import { registerEc2Credentials } from './ec2-credentials.ts';
+import { registerEc2Tokens } from './ec2-tokens.ts';
 
 export function registerIdentityApi(app: FastifyInstance, deps: IdentityDeps, authenticator: Authenticator): void {
   registerAuthHook(app, deps);
@@ -34,4 +37,7 @@ export function registerIdentityApi(app: FastifyInstance, deps: IdentityDeps, au
   registerApplicationCredentials(app, deps);
   registerUsers(app, deps);
   registerGroups(app, deps);
+  registerCredentials(app, deps);
+  registerEc2Credentials(app, deps);
+  registerEc2Tokens(app, deps);
 }

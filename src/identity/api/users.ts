@@ -10,6 +10,7 @@ import type { GroupTable, UserTable } from '../db/schema.ts';
 import { getDomainRow, getUserRow } from '../db/lookups.ts';
 import type { IdentityTx } from '../db/store.ts';
 import { assignedRoleIds } from '../assignment/effective-roles.ts';
+import { deleteCredentialsOf } from '../credential/records.ts';
 import { hashPassword, verifyPassword } from '../password.ts';
 import {
   authorize, bodyObject, collection, contextOf, extraOf, field, newId, parseJson, queryBool, uniquely, type IdentityDeps,
@@ -271,8 +272,9 @@ export function registerUsers(app: FastifyInstance, deps: IdentityDeps): void {
   });
 }
 
-/** What goes with a user: group memberships, role assignments, application credentials. */
+/** What goes with a user: group memberships, role assignments, application credentials, credentials. */
 export async function deleteUserData(tx: IdentityTx, userId: string): Promise<void> {
+  await deleteCredentialsOf(tx, { userId });
   await tx.deleteFrom('user_group_membership').where('user_id', '=', userId).execute();
   await tx.deleteFrom('assignment').where('actor_id', '=', userId).where('type', 'in', ['UserProject', 'UserDomain', 'UserSystem']).execute();
   const creds = await tx.selectFrom('application_credential').select('id').where('user_id', '=', userId).execute();

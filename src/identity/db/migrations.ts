@@ -152,4 +152,22 @@ async function initial(db: Kysely<any>): Promise<void> {
   await s.createIndex('revocation_event_revoked').on('revocation_event').column('revoked_at').execute();
 }
 
-export const identityMigrations: NamedMigration[] = [{ name: '001_initial', up: initial }];
+/** Keystone's credential table: blobs encrypted with the credential keys, never in clear. */
+async function credentials(db: Kysely<any>): Promise<void> {
+  await db.schema.createTable('credential')
+    .addColumn('id', id, (c) => c.primaryKey())
+    .addColumn('user_id', id, (c) => c.notNull())
+    .addColumn('project_id', id)
+    .addColumn('type', name, (c) => c.notNull())
+    .addColumn('encrypted_blob', 'text', (c) => c.notNull())
+    .addColumn('key_hash', 'varchar(64)', (c) => c.notNull())
+    .addColumn('extra', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('credential_user').on('credential').column('user_id').execute();
+  await db.schema.createIndex('credential_project').on('credential').column('project_id').execute();
+}
+
+export const identityMigrations: NamedMigration[] = [
+  { name: '001_initial', up: initial },
+  { name: '002_credentials', up: credentials },
+];

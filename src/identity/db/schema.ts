@@ -119,6 +119,21 @@ export interface ApplicationCredentialRoleTable {
   role_id: string;
 }
 
+/** A credential (Keystone's credentials API; type ec2 for EC2/S3 keys). Its blob is Fernet-encrypted. */
+export interface CredentialTable {
+  /** sha256 hex of the access key for type ec2, else a random id */
+  id: string;
+  user_id: string;
+  project_id: string | null;
+  type: string;
+  /** the blob, a Fernet token under the credential keys */
+  encrypted_blob: string;
+  /** sha1 hex of the primary key that encrypted it, as Keystone records (tells what a rotation must re-encrypt) */
+  key_hash: string;
+  /** JSON object of extra attributes a client sent */
+  extra: string;
+}
+
 /** A revocation event: tokens matching every non-null field and issued before issued_before are revoked. */
 export interface RevocationEventTable {
   id: string;
@@ -155,4 +170,5 @@ export interface IdentityDatabase {
   application_credential: ApplicationCredentialTable;
   application_credential_role: ApplicationCredentialRoleTable;
   revocation_event: RevocationEventTable;
+  credential: CredentialTable;
 }

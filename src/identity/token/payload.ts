@@ -34,6 +34,8 @@ export const AUTH_METHODS = [
   'totp',
   'mapped',
   'application_credential',
+  // last, so that adding it moved no other method's bit: tokens made by ec2tokens/s3tokens
+  'ec2credential',
 ] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 

@@ -9,7 +9,7 @@ import { fromDbBool } from '../../core/db/index.ts';
 import type { IdentityStore } from '../db/store.ts';
 import { getDomainRow, getProjectRow, getUserRow } from '../db/lookups.ts';
 import { effectiveRoles, type EffectiveRole, type Scope } from '../assignment/effective-roles.ts';
-import type { ServiceCatalog, CatalogEntry } from '../catalog/service-catalog.ts';
+import type { ServiceCatalog, CatalogEntry, CatalogScope } from '../catalog/service-catalog.ts';
 import type { IdentitySettings } from '../settings.ts';
 import { InvalidToken, TokenExpired, type TokenData, type TokenProvider, type IssueRequest } from './token-provider.ts';
 import { RevocationList, recordRevocation, type RevocationMatch } from './revocation.ts';
@@ -80,8 +80,9 @@ export class TokenService {
     return this.validate(token);
   }
 
-  async catalogFor(): Promise<CatalogEntry[]> {
-    return this.catalog.get(await this.store.generation());
+  /** The catalog with its URLs filled in for this user and project. */
+  async catalogFor(scope: CatalogScope): Promise<CatalogEntry[]> {
+    return this.catalog.get(await this.store.generation(), scope);
   }
 
   /** Revokes every token matching `match`, inside the caller's transaction. */
