@@ -45,6 +45,17 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./commands/identity-fernet-rotate.ts')).command as Command<Options>,
   },
   {
+    name: 'object-store ring',
+    args: '<kind> [<action>]',
+    summary: 'Build the object store\'s account, container and object rings (swift-ring-builder)',
+    load: async () => (await import('./commands/object-store-ring.ts')).command as Command<Options>,
+  },
+  {
+    name: 'identity credential-setup',
+    summary: 'Create the key repository that encrypts stored credentials if it holds no keys (keystone-manage credential_setup)',
+    load: async () => (await import('./commands/identity-credential-setup.ts')).command as Command<Options>,
+  },
+  {
     name: 'config show',
     summary: 'Print the effective configuration of every section, secrets masked',
     load: async () => (await import('./commands/config-show.ts')).command as Command<Options>,
