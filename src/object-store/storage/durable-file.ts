@@ -1,0 +1,91 @@
+// Crash-safe files: written under <device>/tmp, fsynced, renamed into place, and the
+// directory fsynced, so a file under its final name is always whole. A process that dies
+// mid-write leaves only a temp file, which nothing reads (and which is removed on failure).
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fsyncSync, openSync } from 'node:fs';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** fsyncDir for the synchronous paths (database creation). */
+export function fsyncDirSync(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class TempFile {
+  private position = 0;
+  private done = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  /** A new empty file in `tmpDir` (created if missing). */
+  static async create(tmpDir: string): Promise<TempFile> {
+    await mkdir(tmpDir, { recursive: true });
+    const path = join(tmpDir, `${randomBytes(12).toString('hex')}.tmp`);
+    return new TempFile(path, await open(path, 'wx', 0o644));
+  }
+
+  get size(): number {
+    return this.position;
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    let written = 0;
+    while (written < data.length) {
+      const { bytesWritten } = await this.handle.write(data, written, data.length - written, this.position + written);
+      written += bytesWritten;
+    }
+    this.position += data.length;
+  }
+
+  /** fsync, then rename to `target` (its directory made if needed) and fsync that directory. */
+  async commit(target: string): Promise<void> {
+    if (this.done) throw new Error('temp file already committed or discarded');
+    await this.handle.sync();
+    await this.handle.close();
+    this.done = true;
+    try {
+      await mkdir(dirname(target), { recursive: true });
+      await rename(this.path, target);
+    } catch (err) {
+      await unlink(this.path).catch(() => undefined);
+      throw err;
+    }
+    await fsyncDir(dirname(target));
+  }
+
+  /** Closes and removes the file; safe to call after commit (does nothing then). */
+  async discard(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.handle.close().catch(() => undefined);
+    await unlink(this.path).catch(() => undefined);
+  }
+}
+
+/** Writes `data` to `target` crash-safely (via `tmpDir`). */
+export async function writeFileDurably(tmpDir: string, target: string, data: Uint8Array): Promise<void> {
+  const file = await TempFile.create(tmpDir);
+  try {
+    await file.write(data);
+    await file.commit(target);
+  } finally {
+    await file.discard();
+  }
+}
