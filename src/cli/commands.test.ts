@@ -57,7 +57,7 @@ describe('usage', () => {
     assert.match(extra.stderr, /^tenrec config show: unexpected argument 'now'/);
     const service = await tenrecInProcess(['serve', 'compute', '--config-file', emptyConf]);
     assert.equal(service.code, 2);
-    assert.match(service.stderr, /unknown service 'compute' \(known: identity, image\)/);
+    assert.match(service.stderr, /unknown service 'compute' \(known: identity, image, object-store\)/);
   });
 });
 

@@ -15,13 +15,14 @@ import { createLogger, type Logger } from '../core/log/logger.ts';
 import { identitySection } from '../identity/settings.ts';
 import { imageSection } from '../image/settings.ts';
 import { networkSection } from '../network/settings.ts';
+import { objectStoreSection } from '../object-store/settings.ts';
 import type { OptionDoc } from './command.ts';
 
 export const SYSTEM_CONFIG_FILE = '/etc/tenrec/tenrec.conf';
 export const DEFAULT_STATE_DIR = '.tenrec';
 
 /** Every section a Tenrec process knows; each new service adds its own. */
-export const knownSchemas: SectionSchema<any>[] = [defaultSection, identitySection, imageSection, networkSection];
+export const knownSchemas: SectionSchema<any>[] = [defaultSection, identitySection, imageSection, networkSection, objectStoreSection];
 
 export const configFileOption = {
   type: 'string',

@@ -6,6 +6,7 @@ import { BusUnavailableError, BusUrlError } from '../core/bus/index.ts';
 import { ListenError } from '../core/service.ts';
 import { KeyRepositoryError } from '../identity/token/key-repository.ts';
 import { ImageConfigError } from '../image/service.ts';
+import { RingFileError } from '../object-store/ring/file.ts';
 import { CliError } from './command.ts';
 
 const operatorErrors = [
@@ -19,6 +20,7 @@ const operatorErrors = [
   ListenError,
   KeyRepositoryError,
   ImageConfigError,
+  RingFileError,
 ];
 
 /** The line to show for an error the operator can act on; undefined for a bug. */

@@ -51,6 +51,26 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./commands/object-store-ring.ts')).command as Command<Options>,
   },
   {
+    name: 'object-store replicate',
+    summary: "One pass (--once) or a loop of the object store's replicators on this storage node",
+    load: async () => (await import('./commands/object-store-workers.ts')).replicate as Command<Options>,
+  },
+  {
+    name: 'object-store audit',
+    summary: 'One pass (--once) or a loop of the object auditor on this storage node',
+    load: async () => (await import('./commands/object-store-workers.ts')).audit as Command<Options>,
+  },
+  {
+    name: 'object-store update',
+    summary: 'One pass (--once) or a loop of the object and container updaters on this storage node',
+    load: async () => (await import('./commands/object-store-workers.ts')).update as Command<Options>,
+  },
+  {
+    name: 'object-store expire',
+    summary: 'One pass (--once) or a loop of the object expirer (X-Delete-At) on this storage node',
+    load: async () => (await import('./commands/object-store-workers.ts')).expire as Command<Options>,
+  },
+  {
     name: 'identity credential-setup',
     summary: 'Create the key repository that encrypts stored credentials if it holds no keys (keystone-manage credential_setup)',
     load: async () => (await import('./commands/identity-credential-setup.ts')).command as Command<Options>,

@@ -1,18 +1,20 @@
 // `tenrec serve identity` and `tenrec serve image` as a split deployment runs them: db sync
 // (and bootstrap, or the service user) first, then the service on the configured database
 // (SQLite always; PostgreSQL and MySQL when reachable, required in CI) and port; a token;
-// SIGTERM.
+// SIGTERM. And the object store's two processes, a storage server and a proxy.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createScratchDatabase } from '../core/db/index.ts';
 import { serviceUrls, skipUnlessReachable } from '../core/testing/services.ts';
 import { ensureServiceUser } from '../identity/bootstrap.ts';
 import { startIdentity } from '../identity/testing/harness.ts';
-import { childEnv, freePort, spawnTenrec, tenrecInProcess } from './testing.ts';
+import { ObjectStoreClient } from '../clients/object-store.ts';
+import { ensureRings } from '../object-store/ring/all-in-one.ts';
+import { childEnv, freePort, spawnTenrec, tenrecInProcess, type TenrecProcess } from './testing.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'tenrec-serve-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -120,4 +122,53 @@ describe('tenrec serve image', () => {
       }
     });
   }
+});
+
+describe('tenrec serve object-store', () => {
+  test('a storage server on --devices and a proxy on the rings: a container and an object through the proxy, SIGTERM stops both', async () => {
+    const dir = join(root, 'object-store');
+    const identity = await startIdentity();
+    const started: TenrecProcess[] = [];
+    try {
+      await ensureServiceUser(identity.service.deps.store, { username: 'swift', password: 'swift-pw', passwordHashCost: 10 });
+      const [proxyPort, storagePort] = [await freePort(), await freePort()];
+      const device = join(dir, 'srv', 'sdb');
+      mkdirSync(device, { recursive: true });
+      ensureRings(join(dir, 'rings'), [{ ip: '127.0.0.1', port: storagePort, device: 'sdb' }], 1);
+      const file = join(root, 'object-store.conf');
+      const settings =
+        `[DEFAULT]\nbind_host = 127.0.0.1\n\n[object-store]\nport = ${proxyPort}\nstorage_port = ${storagePort}\nring_dir = ${join(dir, 'rings')}\n` +
+        `hash_path_suffix = test-secret\nauth_url = ${identity.url}/v3\n`;
+      writeFileSync(file, settings);
+      const noDevices = await tenrecInProcess(['serve', 'object-store:storage', '--config-file', file]);
+      assert.equal(noDevices.code, 2);
+      assert.match(noDevices.stderr, /needs its device directories: --devices DIR\.\.\. or \[object-store\] devices/);
+      const noPassword = await tenrecInProcess(['serve', 'object-store:proxy', '--config-file', file]);
+      assert.equal(noPassword.code, 1);
+      assert.match(noPassword.stderr, /^tenrec: \[object-store\] service_password is empty/);
+      writeFileSync(file, `${settings}service_password = swift-pw\n`);
+
+      const env = childEnv(join(root, 'home'));
+      const storage = spawnTenrec(['serve', 'object-store:storage', '--devices', device, '--config-file', file], env);
+      started.push(storage);
+      assert.match(await storage.waitForOutput(/listening/), new RegExp(`^object-store:storage listening on http://127\\.0\\.0\\.1:${storagePort} \\(devices ${device}\\)`));
+      const proxy = spawnTenrec(['serve', 'object-store', '--config-file', file], env);
+      started.push(proxy);
+      assert.match(await proxy.waitForOutput(/listening/), new RegExp(`^object-store:proxy listening on http://127\\.0\\.0\\.1:${proxyPort} \\(rings in ${join(dir, 'rings')}, identity ${identity.url}/v3\\)`));
+
+      const account = new ObjectStoreClient(`http://127.0.0.1:${proxyPort}/v1/AUTH_${identity.adminProjectId}`, identity.adminToken);
+      assert.equal(await account.putContainer('logs'), 201);
+      await account.putObject('logs', 'today.log', 'all quiet');
+      assert.equal((await account.download('logs', 'today.log')).toString(), 'all quiet');
+      assert.equal((await new ObjectStoreClient(account.baseUrl).send('GET', '/logs')).status, 401);
+
+      for (const p of [proxy, storage]) {
+        p.child.kill('SIGTERM');
+        assert.equal(await p.exited, 0);
+      }
+    } finally {
+      for (const p of started) p.child.kill('SIGKILL');
+      await identity.stop();
+    }
+  });
 });

@@ -20,6 +20,7 @@ const userClouds = join(home, '.config', 'openstack', 'clouds.yaml');
 let port: number;
 let imagePort: number;
 let networkPort: number;
+let objectStorePort: number;
 let env: Record<string, string>;
 let running: TenrecProcess | undefined;
 
@@ -27,6 +28,7 @@ before(async () => {
   port = await freePort();
   imagePort = await freePort();
   networkPort = await freePort();
+  objectStorePort = await freePort();
   env = childEnv(home, { TENREC_DEFAULT_LOG_LEVEL: 'info' });
   writeFileSync(emptyConf, '');
   // The user already has a cloud of their own (and a comment): both must survive.
@@ -39,7 +41,7 @@ after(() => {
 });
 
 function up(): TenrecProcess {
-  running = spawnTenrec(['up', '--state-dir', state, '--port-identity', String(port), '--port-image', String(imagePort), '--port-network', String(networkPort), '--config-file', emptyConf], env);
+  running = spawnTenrec(['up', '--state-dir', state, '--port-identity', String(port), '--port-image', String(imagePort), '--port-network', String(networkPort), '--port-object-store', String(objectStorePort), '--config-file', emptyConf], env);
   return running;
 }
 
@@ -225,12 +227,39 @@ describe('tenrec up', () => {
     assert.equal(await p.exited, 0);
   });
 
+  test('the object store: in the catalog with each project\'s account, containers and objects work, its rings kept across runs', async () => {
+    const ringFile = join(state, 'object-store', 'object.ring.json');
+    const ringBefore = readFileSync(ringFile, 'utf8');
+    const p = up();
+    const out = await p.waitForOutput(/ready in \d+ ms/);
+    assert.match(out, new RegExp(`^ {2}object-store +http://127\\.0\\.0\\.1:${objectStorePort}/v1/AUTH_<project id>$`, 'm'));
+    const login = await passwordLogin(adminPassword());
+    const projectId = login.body.token.project.id;
+    const service = login.body.token.catalog.find((s: any) => s.type === 'object-store');
+    assert.equal(service?.name, 'swift');
+    const account = `http://127.0.0.1:${objectStorePort}/v1/AUTH_${projectId}`;
+    assert.deepEqual(service.endpoints.map((e: any) => [e.interface, e.url]).sort(), ['admin', 'internal', 'public'].map((i) => [i, account]));
+
+    const headers = { 'x-auth-token': login.token! };
+    assert.equal((await fetch(`${account}/backups`, { method: 'PUT', headers })).status, 201);
+    assert.equal((await fetch(`${account}/backups/today.txt`, { method: 'PUT', headers, body: 'saved' })).status, 201);
+    assert.equal(await (await fetch(`${account}/backups/today.txt`, { headers })).text(), 'saved');
+    assert.equal((await fetch(`${account}/backups`, { headers: {} })).status, 401);
+    const roles = await (await fetch(`http://127.0.0.1:${port}/v3/roles?name=ResellerAdmin`, { headers })).json();
+    assert.equal(roles.roles.length, 1, 'the ResellerAdmin role exists');
+    assert.match(JSON.parse(readFileSync(join(state, 'service-passwords.json'), 'utf8')).swift, /^[A-Za-z0-9_-]{20,}$/);
+    assert.equal(readFileSync(ringFile, 'utf8'), ringBefore, 'the rings of the first run are kept');
+
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0);
+  });
+
   test('a port in use: one clear line, exit 1', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const taken = (blocker.address() as AddressInfo).port;
     try {
-      const r = await tenrec(['up', '--state-dir', state, '--port-identity', String(taken), '--port-image', String(await freePort()), '--port-network', String(await freePort()), '--config-file', emptyConf], env);
+      const r = await tenrec(['up', '--state-dir', state, '--port-identity', String(taken), '--port-image', String(await freePort()), '--port-network', String(await freePort()), '--port-object-store', String(await freePort()), '--config-file', emptyConf], env);
       assert.equal(r.code, 1);
       assert.match(r.stderr, new RegExp(`^tenrec: cannot listen on 127\\.0\\.0\\.1:${taken} for identity: address already in use`, 'm'));
       assert.doesNotMatch(r.stderr, /\n\s+at /);

@@ -1,6 +1,6 @@
 // The object store's configuration section ([object-store] in tenrec.conf). Each process
 // (proxy, storage, the background workers) reads the options it needs.
-import { defineSection, int, list, str, url } from '../core/config/index.ts';
+import { bool, defineSection, int, list, str, url } from '../core/config/index.ts';
 
 export const objectStoreSection = defineSection('object-store', {
   port: int({ default: 8080, min: 0, max: 65535, help: 'Port the proxy (the Swift API) listens on.' }),
@@ -20,4 +20,30 @@ export const objectStoreSection = defineSection('object-store', {
   token_cache_seconds: int({ default: 30, min: 0, help: 'How long a validated token is trusted without asking identity again.' }),
   node_timeout_ms: int({ default: 10000, min: 1, help: 'How long the proxy waits for a storage server before trying another.' }),
   conn_timeout_ms: int({ default: 500, min: 1, help: 'How long the proxy waits to connect to a storage server.' }),
+  // Temp URLs and form posts (Swift's [filter:tempurl] and [filter:formpost]), bulk operations ([filter:bulk])
+  tempurl_methods: list({ default: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'], help: 'Methods a temp URL may be made for.' }),
+  tempurl_allowed_digests: list({ default: ['sha1', 'sha256', 'sha512'], help: 'Digests a temp URL or form post signature may use (of sha1, sha256, sha512; sha1 is deprecated).' }),
+  bulk_max_deletes_per_request: int({ default: 10000, min: 1, help: 'Most names one bulk delete may list.' }),
+  bulk_max_containers_per_extraction: int({ default: 10000, min: 1, help: 'Most containers one archive extraction may create.' }),
+  // The S3 API (Swift's [filter:s3api] and [filter:s3token] options, prefixed s3_)
+  s3_location: str({ default: 'us-east-1', help: 'The region S3 clients sign for (s3api location); requests signed for another are refused.' }),
+  s3_allowable_clock_skew: int({ default: 900, min: 1, help: 'Seconds a header-signed S3 request may be older or newer than this server\'s clock (RequestTimeTooSkewed).' }),
+  s3_storage_domain: list({ default: [], help: 'Domains under which the bucket may be named in the Host header (virtual-hosted style: <bucket>.<domain>).' }),
+  s3_dns_compliant_bucket_names: bool({ default: true, help: 'Refuse bucket names that are not DNS compliant (3-63 lower-case letters, digits, dots, hyphens).' }),
+  s3_max_bucket_listing: int({ default: 1000, min: 1, help: 'Most keys one S3 ListObjects answer holds.' }),
+  s3_max_parts_listing: int({ default: 1000, min: 1, help: 'Most parts one S3 ListParts answer holds.' }),
+  s3_max_multi_delete_objects: int({ default: 1000, min: 1, help: 'Most keys one S3 DeleteObjects request may name.' }),
+  s3_max_upload_part_num: int({ default: 1000, min: 1, help: 'Highest part number of an S3 multipart upload.' }),
+  s3_min_segment_size: int({ default: 5242880, min: 1, help: 'Smallest size of every part but the last of an S3 multipart upload.' }),
+  s3_secret_cache_seconds: int({ default: 60, min: 0, help: 'How long an access key\'s secret is kept to check S3 signatures without asking Identity (s3token secret_cache_duration). Signed aws-chunked uploads need it; 0: secrets are never fetched.' }),
+  replicator_interval: int({ default: 30, min: 0, help: 'Seconds between the storage server\'s replication passes over its objects, containers and accounts (object-replicator interval). 0: the storage server does not replicate (run `tenrec object-store replicate --once` instead).' }),
+  auditor_interval: int({ default: 30, min: 0, help: 'Seconds between the storage server\'s object audit passes. 0: no auditing in the storage server.' }),
+  auditor_files_per_second: int({ default: 20, min: 0, help: 'Most objects the auditor checks per second (0: no limit).' }),
+  auditor_bytes_per_second: int({ default: 10000000, min: 0, help: 'Most bytes the auditor reads per second (0: no limit).' }),
+  updater_interval: int({ default: 300, min: 0, help: 'Seconds between the storage server\'s passes sending saved container updates and container reports. 0: none in the storage server.' }),
+  updater_objects_per_second: int({ default: 50, min: 0, help: 'Most saved container updates sent per second (0: no limit).' }),
+  expirer_interval: int({ default: 300, min: 0, help: 'Seconds between the storage server\'s passes deleting objects whose X-Delete-At has passed. 0: no expirer in the storage server.' }),
+  expirer_processes: int({ default: 0, min: 0, help: 'How many expirers share the expiry work (each storage server runs one); 0 or 1: every expirer does all of it.' }),
+  expirer_process: int({ default: 0, min: 0, help: 'Which share of the expiry work this storage server\'s expirer does, 0 to expirer_processes - 1.' }),
+  reclaim_age: int({ default: 604800, min: 1, help: 'Seconds deletions are remembered (object tombstones, deleted database rows) before the replicator removes them; every node must be back within it.' }),
 });

@@ -1,4 +1,4 @@
-// tenrec up: the all-in-one. Every service built so far (identity, image, network) in this process,
+// tenrec up: the all-in-one. Every service built so far (identity, image, network, object store) in this process,
 // SQLite files, keys and image data under the state directory, the in-memory bus, the admin
 // bootstrapped, clouds.yaml and openrc written; in the foreground until SIGTERM/SIGINT.
 //
@@ -9,7 +9,9 @@
 // /etc/tenrec/tenrec.conf never touches that deployment's database. The image service's
 // identity settings ([image] auth_url, service_*) are its own too: it validates tokens against
 // the identity in this process, over HTTP, as its service user "image", whose random
-// password is kept in <state>/service-passwords.json.
+// password is kept in <state>/service-passwords.json. The object store's proxy likewise, as
+// "swift"; its storage server listens on loopback with one device under <state>/object-store,
+// whose rings (one replica) are made on the first run.
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +24,8 @@ import { identitySettings } from '../../identity/service.ts';
 import { identitySection } from '../../identity/settings.ts';
 import { imageSection } from '../../image/settings.ts';
 import { networkSection } from '../../network/settings.ts';
+import { objectStoreSection } from '../../object-store/settings.ts';
+import { addObjectStoreProxy, addObjectStoreStorage, ensureAllInOneStorage, ensureResellerAdminRole } from '../object-store-runtime.ts';
 import { addNetwork, ensureStarterNetworks } from '../network-runtime.ts';
 import { defineCommand, portFlag } from '../command.ts';
 import { adminPassword, givenAdminPassword } from '../admin-password.ts';
@@ -35,6 +39,7 @@ const REGION = 'RegionOne';
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 const IMAGE_SERVICE_USER = 'image';
 const NETWORK_SERVICE_USER = 'network';
+const OBJECT_STORE_SERVICE_USER = 'swift';
 const SERVICE_PROJECT = 'service';
 
 /** Options the all-in-one replaces with its own, and what it uses instead (null: decided at run time). */
@@ -53,6 +58,15 @@ const ALL_IN_ONE: [section: string, key: string, value: string | null][] = [
   ['network', 'service_username', NETWORK_SERVICE_USER],
   ['network', 'service_password', null],
   ['network', 'service_project', SERVICE_PROJECT],
+  ['object-store', 'ring_dir', ''],
+  ['object-store', 'devices', ''],
+  // where objects live on disk hangs on these: a split deployment's must not move the all-in-one's data
+  ['object-store', 'hash_path_prefix', ''],
+  ['object-store', 'hash_path_suffix', 'tenrec'],
+  ['object-store', 'auth_url', null],
+  ['object-store', 'service_username', OBJECT_STORE_SERVICE_USER],
+  ['object-store', 'service_password', null],
+  ['object-store', 'service_project', SERVICE_PROJECT],
   ['DEFAULT', 'transport_url', 'memory://'],
 ];
 
@@ -83,8 +97,13 @@ a random one is generated, printed once and kept in <state>/admin-password. The 
 service's user "image" (project service) gets a random password kept in
 <state>/${SERVICE_PASSWORDS_FILE}, and the image endpoint is put in the catalog. While the
 cloud has no image, the public image "${STARTER_IMAGE_NAME}" (an empty 1 GiB qcow2 disk) is
-uploaded. Writes <state>/clouds.yaml and <state>/openrc, and adds the cloud "${CLOUD_NAME}" to
-~/.config/openstack/clouds.yaml. A later run keeps the state. Stop with Ctrl-C or SIGTERM:
+uploaded. The object store's proxy (the Swift API) listens on --port-object-store, with its
+user "swift", and one storage server on a free loopback port with its device in
+<state>/object-store/devices/d1 and rings of one replica in <state>/object-store (made on the
+first run; the port stays the one the rings name). The role "ResellerAdmin" is made for
+whoever may reach every project's account. Writes <state>/clouds.yaml and <state>/openrc, and
+adds the cloud "${CLOUD_NAME}" to ~/.config/openstack/clouds.yaml. A later run keeps the
+state. Stop with Ctrl-C or SIGTERM:
 requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
   options: {
     'state-dir': stateDirOption,
@@ -97,6 +116,7 @@ requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
     'port-identity': { type: 'string', metavar: 'PORT', help: 'identity API port (default: [identity] port, 5000)' },
     'port-image': { type: 'string', metavar: 'PORT', help: 'image API port (default: [image] port, 9292)' },
     'port-network': { type: 'string', metavar: 'PORT', help: 'networking API port (default: [network] port, 9696)' },
+    'port-object-store': { type: 'string', metavar: 'PORT', help: 'object storage API port (default: [object-store] port, 8080)' },
     'config-file': configFileOption,
   },
   async run({ values, io }) {
@@ -108,6 +128,7 @@ requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
     const identityPort = await concretePort(portFlag(values['port-identity'], 'port-identity', configured.section(identitySection).port), host);
     const imagePort = await concretePort(portFlag(values['port-image'], 'port-image', configured.section(imageSection).port), host);
     const networkPort = await concretePort(portFlag(values['port-network'], 'port-network', configured.section(networkSection).port), host);
+    const objectStorePort = await concretePort(portFlag(values['port-object-store'], 'port-object-store', configured.section(objectStoreSection).port), host);
     if (!existsSync(state)) {
       mkdirSync(state, { recursive: true, mode: 0o700 });
       chmodSync(state, 0o700);
@@ -118,6 +139,8 @@ requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
       'image service_password': servicePassword(state, IMAGE_SERVICE_USER),
       'network auth_url': `${endpointUrl(loopbackFor(host), identityPort)}/v3`,
       'network service_password': servicePassword(state, NETWORK_SERVICE_USER),
+      'object-store auth_url': `${endpointUrl(loopbackFor(host), identityPort)}/v3`,
+      'object-store service_password': servicePassword(state, OBJECT_STORE_SERVICE_USER),
     };
     const overrides: Record<string, Record<string, string>> = { DEFAULT: { state_dir: state } };
     for (const [section, key, value] of ALL_IN_ONE) (overrides[section] ??= {})[key] = value ?? runtime[`${section} ${key}`]!;
@@ -135,7 +158,10 @@ requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
     const identity = await addIdentity(launcher, { config, logger, stateDir: state, host, port: identityPort, createKeys: true });
     const image = await addImage(launcher, { config, logger, stateDir: state, host, port: imagePort, recoverOlderThanMs: 0 });
     await addNetwork(launcher, { config, logger, stateDir: state, host, port: networkPort, bus, agentHost: defaults.host });
-    const [identityEndpoint, imageEndpoint, networkEndpoint] = await launcher.start();
+    const storage = await ensureAllInOneStorage(config, state, () => concretePort(0, '127.0.0.1'));
+    await addObjectStoreStorage(launcher, { config, logger, stateDir: state, devices: [storage.device], host: storage.host, port: storage.port });
+    await addObjectStoreProxy(launcher, { config, logger, stateDir: state, host, port: objectStorePort });
+    const [identityEndpoint, imageEndpoint, networkEndpoint, , objectStoreEndpoint] = await launcher.start();
     launcher.installSignalHandlers();
 
     // Clients are told a name they can reach: not 0.0.0.0.
@@ -143,6 +169,7 @@ requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
     const authUrl = `${endpointUrl(advertised, identityEndpoint!.port)}/v3`;
     const imageUrl = endpointUrl(advertised, imageEndpoint!.port);
     const networkUrl = endpointUrl(advertised, networkEndpoint!.port);
+    const objectStoreUrl = endpointUrl(advertised, objectStoreEndpoint!.port);
     const admin = adminPassword(state, givenAdminPassword(values['admin-password'], io.env));
     const passwordHashCost = identitySettings(config).passwordHashCost;
     const store = identity.deps.store;
@@ -151,9 +178,12 @@ requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
       bootstrapIdentity(store, { adminPassword: admin.password, publicUrl: authUrl, region: REGION, passwordHashCost }),
       ensureServiceUser(store, { username: IMAGE_SERVICE_USER, password: config.section(imageSection).service_password, project: SERVICE_PROJECT, passwordHashCost }),
       ensureServiceUser(store, { username: NETWORK_SERVICE_USER, password: config.section(networkSection).service_password, project: SERVICE_PROJECT, passwordHashCost }),
+      ensureServiceUser(store, { username: OBJECT_STORE_SERVICE_USER, password: config.section(objectStoreSection).service_password, project: SERVICE_PROJECT, passwordHashCost }),
     ]);
     await registerService(store, { type: 'image', name: 'glance', region: REGION, publicUrl: imageUrl });
     await registerService(store, { type: 'network', name: 'neutron', region: REGION, publicUrl: networkUrl });
+    // Each project's own account: Identity fills in the project of the token the catalog is for.
+    await registerService(store, { type: 'object-store', name: 'swift', region: REGION, publicUrl: `${objectStoreUrl}/v1/${config.section(objectStoreSection).reseller_prefix}$(project_id)s` });
 
     const localIdentity = endpointUrl(loopbackFor(host), identityEndpoint!.port);
     // One login serves every first-run step that needs an admin token (each costs a password hash).
@@ -162,6 +192,7 @@ requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
       (token ??= new IdentityClient(localIdentity).passwordLogin({ username: 'admin', password: admin.password, project: 'admin' }, { nocatalog: true }).then((t) => t.token));
     const starter = await ensureStarterImage(image, endpointUrl(loopbackFor(host), imageEndpoint!.port), adminToken, logger);
     await ensureStarterNetworks(endpointUrl(loopbackFor(host), networkEndpoint!.port), adminToken, logger);
+    await ensureResellerAdminRole(localIdentity, adminToken, config.section(objectStoreSection).reseller_admin_role, logger);
 
     const access: CloudAccess = {
       authUrl,
@@ -180,6 +211,7 @@ requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
       ['identity', authUrl],
       ['image', imageUrl],
       ['network', networkUrl],
+      ['object-store', `${objectStoreUrl}/v1/AUTH_<project id>`],
       [
         'admin password',
         admin.generated ? `${admin.password}  (generated; shown only now, kept in ${admin.file})` : `in ${admin.file}`,
