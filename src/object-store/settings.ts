@@ -26,7 +26,7 @@ export const objectStoreSection = defineSection('object-store', {
   bulk_max_deletes_per_request: int({ default: 10000, min: 1, help: 'Most names one bulk delete may list.' }),
   bulk_max_containers_per_extraction: int({ default: 10000, min: 1, help: 'Most containers one archive extraction may create.' }),
   // The S3 API (Swift's [filter:s3api] and [filter:s3token] options, prefixed s3_)
-  s3_location: str({ default: 'us-east-1', help: 'The region S3 clients sign for (s3api location); requests signed for another are refused.' }),
+  s3_location: str({ default: 'RegionOne', help: 'The region S3 clients sign for (s3api location; the catalog region, as devstack sets it); requests signed for another are refused.' }),
   s3_allowable_clock_skew: int({ default: 900, min: 1, help: 'Seconds a header-signed S3 request may be older or newer than this server\'s clock (RequestTimeTooSkewed).' }),
   s3_storage_domain: list({ default: [], help: 'Domains under which the bucket may be named in the Host header (virtual-hosted style: <bucket>.<domain>).' }),
   s3_dns_compliant_bucket_names: bool({ default: true, help: 'Refuse bucket names that are not DNS compliant (3-63 lower-case letters, digits, dots, hyphens).' }),

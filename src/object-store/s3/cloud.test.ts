@@ -44,6 +44,7 @@ async function s3(method: string, url: string, opts: { as?: ProjectUser; body?: 
   const headers = signV4({
     method, url, headers: { host: base.host, ...opts.headers }, body: opts.body,
     access: opts.access ?? key.access, secret: opts.secret ?? key.secret,
+    region: 'RegionOne', // the cloud's region, which S3 clients sign for
   });
   delete headers.host; // fetch sets it, to the same value
   const body = opts.body === undefined ? undefined : new Uint8Array(Buffer.from(opts.body));
