@@ -7,21 +7,26 @@ const project = 'varchar(64)';
 const name = 'varchar(255)';
 const time = 'varchar(32)';
 
-/** Neutron's standard attributes, on every resource table. */
-function standard<T extends string>(t: CreateTableBuilder<T, any>): CreateTableBuilder<T, any> {
-  return t
+type Columns = (t: CreateTableBuilder<string, any>) => CreateTableBuilder<string, any>;
+
+/** A resource table: its id first, Neutron's standard attributes (timestamps, revision) last. */
+function resource(db: Kysely<any>, table: string, columns: Columns): Promise<void> {
+  return columns(db.schema.createTable(table).addColumn('id', id, (c) => c.primaryKey()))
     .addColumn('created_at', time, (c) => c.notNull())
     .addColumn('updated_at', time, (c) => c.notNull())
-    .addColumn('revision_number', 'integer', (c) => c.notNull());
+    .addColumn('revision_number', 'integer', (c) => c.notNull())
+    .execute();
 }
+
+/** The owner, name and description most resources start with. */
+const owned: Columns = (t) => t
+  .addColumn('project_id', project, (c) => c.notNull())
+  .addColumn('name', name, (c) => c.notNull())
+  .addColumn('description', name, (c) => c.notNull());
 
 async function initial(db: Kysely<any>): Promise<void> {
   const s = db.schema;
-  await standard(s.createTable('network')
-    .addColumn('id', id, (c) => c.primaryKey())
-    .addColumn('project_id', project, (c) => c.notNull())
-    .addColumn('name', name, (c) => c.notNull())
-    .addColumn('description', name, (c) => c.notNull())
+  await resource(db, 'network', (t) => owned(t)
     .addColumn('admin_state_up', 'integer', (c) => c.notNull())
     .addColumn('status', 'varchar(16)', (c) => c.notNull())
     .addColumn('shared', 'integer', (c) => c.notNull())
@@ -29,11 +34,10 @@ async function initial(db: Kysely<any>): Promise<void> {
     .addColumn('mtu', 'integer', (c) => c.notNull())
     .addColumn('port_security_enabled', 'integer', (c) => c.notNull())
     .addColumn('availability_zone_hints', 'text', (c) => c.notNull())
-    .addColumn('is_default', 'integer', (c) => c.notNull())).execute();
+    .addColumn('is_default', 'integer', (c) => c.notNull()));
   await s.createIndex('network_project').on('network').column('project_id').execute();
 
-  await standard(s.createTable('network_segment')
-    .addColumn('id', id, (c) => c.primaryKey())
+  await resource(db, 'network_segment', (t) => t
     .addColumn('network_id', id, (c) => c.notNull().references('network.id').onDelete('cascade'))
     .addColumn('name', name)
     .addColumn('description', name, (c) => c.notNull())
@@ -41,13 +45,9 @@ async function initial(db: Kysely<any>): Promise<void> {
     .addColumn('physical_network', 'varchar(64)', (c) => c.notNull())
     .addColumn('segmentation_id', 'integer')
     .addColumn('segment_index', 'integer', (c) => c.notNull())
-    .addUniqueConstraint('segment_allocation', ['network_type', 'physical_network', 'segmentation_id'])).execute();
+    .addUniqueConstraint('segment_allocation', ['network_type', 'physical_network', 'segmentation_id']));
 
-  await standard(s.createTable('subnetpool')
-    .addColumn('id', id, (c) => c.primaryKey())
-    .addColumn('project_id', project, (c) => c.notNull())
-    .addColumn('name', name, (c) => c.notNull())
-    .addColumn('description', name, (c) => c.notNull())
+  await resource(db, 'subnetpool', (t) => owned(t)
     .addColumn('ip_version', 'integer', (c) => c.notNull())
     .addColumn('prefixes', 'text', (c) => c.notNull())
     .addColumn('default_prefixlen', 'integer', (c) => c.notNull())
@@ -56,10 +56,9 @@ async function initial(db: Kysely<any>): Promise<void> {
     .addColumn('shared', 'integer', (c) => c.notNull())
     .addColumn('is_default', 'integer', (c) => c.notNull())
     .addColumn('default_quota', 'integer')
-    .addColumn('address_scope_id', id)).execute();
+    .addColumn('address_scope_id', id));
 
-  await standard(s.createTable('subnet')
-    .addColumn('id', id, (c) => c.primaryKey())
+  await resource(db, 'subnet', (t) => t
     .addColumn('project_id', project, (c) => c.notNull())
     .addColumn('network_id', id, (c) => c.notNull().references('network.id'))
     .addColumn('segment_id', id)
@@ -74,11 +73,10 @@ async function initial(db: Kysely<any>): Promise<void> {
     .addColumn('ipv6_address_mode', 'varchar(16)')
     .addColumn('allocation_pools', 'text', (c) => c.notNull())
     .addColumn('dns_nameservers', 'text', (c) => c.notNull())
-    .addColumn('host_routes', 'text', (c) => c.notNull())).execute();
+    .addColumn('host_routes', 'text', (c) => c.notNull()));
   await s.createIndex('subnet_network').on('subnet').column('network_id').execute();
 
-  await standard(s.createTable('port')
-    .addColumn('id', id, (c) => c.primaryKey())
+  await resource(db, 'port', (t) => t
     .addColumn('project_id', project, (c) => c.notNull())
     .addColumn('network_id', id, (c) => c.notNull().references('network.id'))
     .addColumn('name', name, (c) => c.notNull())
@@ -97,7 +95,7 @@ async function initial(db: Kysely<any>): Promise<void> {
     .addColumn('allowed_address_pairs', 'text', (c) => c.notNull())
     .addColumn('extra_dhcp_opts', 'text', (c) => c.notNull())
     .addColumn('dns_name', name, (c) => c.notNull())
-    .addUniqueConstraint('port_network_mac', ['network_id', 'mac_address'])).execute();
+    .addUniqueConstraint('port_network_mac', ['network_id', 'mac_address']));
   await s.createIndex('port_device').on('port').column('device_id').execute();
   await s.createIndex('port_project').on('port').column('project_id').execute();
 
@@ -110,20 +108,15 @@ async function initial(db: Kysely<any>): Promise<void> {
     .execute();
   await s.createIndex('ip_allocation_port').on('ip_allocation').column('port_id').execute();
 
-  await standard(s.createTable('security_group')
-    .addColumn('id', id, (c) => c.primaryKey())
-    .addColumn('project_id', project, (c) => c.notNull())
-    .addColumn('name', name, (c) => c.notNull())
-    .addColumn('description', name, (c) => c.notNull())
-    .addColumn('stateful', 'integer', (c) => c.notNull())).execute();
+  await resource(db, 'security_group', (t) => owned(t)
+    .addColumn('stateful', 'integer', (c) => c.notNull()));
 
   await s.createTable('default_security_group')
     .addColumn('project_id', project, (c) => c.primaryKey())
     .addColumn('security_group_id', id, (c) => c.notNull().references('security_group.id').onDelete('cascade'))
     .execute();
 
-  await standard(s.createTable('security_group_rule')
-    .addColumn('id', id, (c) => c.primaryKey())
+  await resource(db, 'security_group_rule', (t) => t
     .addColumn('project_id', project, (c) => c.notNull())
     .addColumn('security_group_id', id, (c) => c.notNull().references('security_group.id').onDelete('cascade'))
     .addColumn('direction', 'varchar(8)', (c) => c.notNull())
@@ -136,7 +129,7 @@ async function initial(db: Kysely<any>): Promise<void> {
     .addColumn('remote_address_group_id', id)
     .addColumn('description', name, (c) => c.notNull())
     .addColumn('fingerprint', name, (c) => c.notNull())
-    .addUniqueConstraint('security_group_rule_unique', ['security_group_id', 'fingerprint'])).execute();
+    .addUniqueConstraint('security_group_rule_unique', ['security_group_id', 'fingerprint']));
 
   await s.createTable('port_security_group')
     .addColumn('port_id', id, (c) => c.notNull().references('port.id').onDelete('cascade'))
@@ -144,11 +137,7 @@ async function initial(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('port_security_group_pk', ['port_id', 'security_group_id'])
     .execute();
 
-  await standard(s.createTable('router')
-    .addColumn('id', id, (c) => c.primaryKey())
-    .addColumn('project_id', project, (c) => c.notNull())
-    .addColumn('name', name, (c) => c.notNull())
-    .addColumn('description', name, (c) => c.notNull())
+  await resource(db, 'router', (t) => owned(t)
     .addColumn('admin_state_up', 'integer', (c) => c.notNull())
     .addColumn('status', 'varchar(16)', (c) => c.notNull())
     .addColumn('gw_network_id', id)
@@ -157,7 +146,7 @@ async function initial(db: Kysely<any>): Promise<void> {
     .addColumn('distributed', 'integer', (c) => c.notNull())
     .addColumn('ha', 'integer', (c) => c.notNull())
     .addColumn('routes', 'text', (c) => c.notNull())
-    .addColumn('availability_zone_hints', 'text', (c) => c.notNull())).execute();
+    .addColumn('availability_zone_hints', 'text', (c) => c.notNull()));
 
   await s.createTable('router_port')
     .addColumn('router_id', id, (c) => c.notNull().references('router.id').onDelete('cascade'))
@@ -166,8 +155,7 @@ async function initial(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('router_port_pk', ['router_id', 'port_id'])
     .execute();
 
-  await standard(s.createTable('floatingip')
-    .addColumn('id', id, (c) => c.primaryKey())
+  await resource(db, 'floatingip', (t) => t
     .addColumn('project_id', project, (c) => c.notNull())
     .addColumn('description', name, (c) => c.notNull())
     .addColumn('floating_network_id', id, (c) => c.notNull().references('network.id'))
@@ -179,7 +167,7 @@ async function initial(db: Kysely<any>): Promise<void> {
     .addColumn('status', 'varchar(16)', (c) => c.notNull())
     .addColumn('dns_name', name, (c) => c.notNull())
     .addColumn('dns_domain', name, (c) => c.notNull())
-    .addUniqueConstraint('floatingip_address', ['floating_network_id', 'floating_ip_address'])).execute();
+    .addUniqueConstraint('floatingip_address', ['floating_network_id', 'floating_ip_address']));
 
   await s.createTable('tag')
     .addColumn('resource_type', 'varchar(32)', (c) => c.notNull())
