@@ -1,16 +1,14 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashPath } from '../ring/hash.ts';
-import { clock, HASH_PREFIX, HASH_SUFFIX, startNode, type TestNode } from './test-support.ts';
+import { dbServerSuite, HASH_PREFIX, HASH_SUFFIX } from './test-support.ts';
 
 describe('account server', () => {
-  let node: TestNode;
-  const t = clock();
+  const { node, t, create, list, names } = dbServerSuite();
   let n = 0;
   const fresh = () => `/sda/7/AUTH_acct${++n}`;
-  const create = (path: string, headers: Record<string, string> = {}) => node.request('PUT', path, { headers: { 'x-timestamp': t.next(), ...headers } });
   const report = (path: string, container: string, stats: { put?: string; del?: string; count?: number; bytes?: number } = {}) =>
     node.request('PUT', `${path}/${container}`, {
       headers: {
@@ -21,17 +19,6 @@ describe('account server', () => {
         'x-bytes-used': String(stats.bytes ?? 0),
       },
     });
-  const list = async (path: string, query = '') => {
-    const res = await node.request('GET', `${path}?format=json${query}`);
-    assert.equal(res.status, 200, res.text);
-    return JSON.parse(res.text) as Array<Record<string, unknown>>;
-  };
-  const names = async (path: string, query = '') => (await list(path, query)).map((e) => (e.subdir ?? e.name) as string);
-
-  before(async () => {
-    node = await startNode(['sda']);
-  });
-  after(() => node.close());
 
   test('PUT creates the account (201) in accounts/<part>/<suffix>/<hash>/<hash>.db, then 202; HEAD shows its totals', async () => {
     const path = fresh();

@@ -36,9 +36,8 @@ export class TempFile {
 
   /** A new empty file in `tmpDir` (created if missing). */
   static async create(tmpDir: string): Promise<TempFile> {
-    await mkdir(tmpDir, { recursive: true });
     const path = join(tmpDir, `${randomBytes(12).toString('hex')}.tmp`);
-    return new TempFile(path, await open(path, 'wx', 0o644));
+    return new TempFile(path, await inDirectory(tmpDir, () => open(path, 'wx', 0o644)));
   }
 
   get size(): number {
@@ -61,8 +60,7 @@ export class TempFile {
     await this.handle.close();
     this.done = true;
     try {
-      await mkdir(dirname(target), { recursive: true });
-      await rename(this.path, target);
+      await inDirectory(dirname(target), () => rename(this.path, target));
     } catch (err) {
       await unlink(this.path).catch(() => undefined);
       throw err;
@@ -76,6 +74,21 @@ export class TempFile {
     this.done = true;
     await this.handle.close().catch(() => undefined);
     await unlink(this.path).catch(() => undefined);
+  }
+}
+
+/**
+ * Makes a file in `dir` with `make`, creating `dir` only when it is missing: it is there for
+ * every write but the first (tmp/) or the first of an object (its hash directory), so a
+ * write does not pay for a mkdir each time.
+ */
+async function inDirectory<T>(dir: string, make: () => Promise<T>): Promise<T> {
+  try {
+    return await make();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(dir, { recursive: true });
+    return make();
   }
 }
 

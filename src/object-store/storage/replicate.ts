@@ -5,26 +5,16 @@
 // same choice a read makes, so stray or obsolete files do not count). Empty suffixes are
 // left out; with suffixes named, only those are hashed.
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { objectPartitionDir } from './layout.ts';
+import { listDir } from './list-dir.ts';
 import { chooseOnDiskState } from './object/ondisk.ts';
-
-async function list(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw err;
-  }
-}
 
 /** The state-deciding files under one suffix directory, as sorted "<hash>/<file>" lines. */
 export async function suffixFiles(suffixDir: string): Promise<string[]> {
   const lines: string[] = [];
-  for (const hash of await list(suffixDir)) {
-    const state = chooseOnDiskState(await list(join(suffixDir, hash)));
+  for (const hash of await listDir(suffixDir)) {
+    const state = chooseOnDiskState(await listDir(join(suffixDir, hash)));
     for (const file of [state.data, state.meta, state.tombstone]) if (file) lines.push(`${hash}/${file.name}`);
   }
   return lines.sort();
@@ -32,7 +22,7 @@ export async function suffixFiles(suffixDir: string): Promise<string[]> {
 
 export async function suffixHashes(devicePath: string, partition: string, only?: string[]): Promise<Record<string, string>> {
   const partitionDir = objectPartitionDir(devicePath, partition);
-  const suffixes = only ?? (await list(partitionDir)).filter((name) => /^[0-9a-f]{3}$/.test(name));
+  const suffixes = only ?? (await listDir(partitionDir)).filter((name) => /^[0-9a-f]{3}$/.test(name));
   const hashes: Record<string, string> = {};
   for (const suffix of [...new Set(suffixes)].sort()) {
     const lines = await suffixFiles(join(partitionDir, suffix));

@@ -12,6 +12,7 @@ import { AccountReportQueue } from './container/account-reports.ts';
 import { ContainerController } from './container/controller.ts';
 import { DbHandleCache } from './db/handle-cache.ts';
 import { DeviceSet } from './devices.ts';
+import type { ServerType } from './header-families.ts';
 import { PathHasher } from './layout.ts';
 import { ContainerUpdates } from './object/container-updates.ts';
 import { ObjectContext } from './object/context.ts';
@@ -44,8 +45,6 @@ export interface StorageServer {
   /** Waits for updates in flight, then closes connections and databases. */
   close(): Promise<void>;
 }
-
-type ServerType = 'account' | 'container' | 'object';
 
 export function createStorageHandler(opts: StorageHandlerOptions): StorageServer {
   const logger = opts.logger;

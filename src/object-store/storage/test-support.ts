@@ -1,5 +1,7 @@
 // For the storage server's tests only: a server on 127.0.0.1 over temp device directories,
 // a raw HTTP client (any method, any header, streamed or cut-off bodies), and timestamps.
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
@@ -90,8 +92,13 @@ export function rawStatus(port: number, text: string): Promise<number> {
   });
 }
 
+export interface Clock {
+  next(): string;
+  at(offsetSeconds: number): string;
+}
+
 /** Timestamps counting up from a base near now, one per call, so each write is newer than the last. */
-export function clock(start = Date.now() / 1000): { next(): string; at(offsetSeconds: number): string } {
+export function clock(start = Date.now() / 1000): Clock {
   let n = 0;
   return {
     next: () => Timestamp.fromSeconds(start + ++n / 100).normal,
@@ -127,4 +134,59 @@ export async function eventually(check: () => void | Promise<void>, attempts = 5
       await new Promise((r) => setTimeout(r, 10));
     }
   }
+}
+
+export interface DbServerSuite {
+  /** the node on device sda, started before the block's tests and closed after them */
+  node: TestNode;
+  t: Clock;
+  /** PUT of an account or container at the clock's next timestamp */
+  create(path: string, headers?: Record<string, string>): Promise<Reply>;
+  /** a JSON listing's entries (it must answer 200) */
+  list(path: string, query?: string): Promise<Array<Record<string, unknown>>>;
+  /** a JSON listing's names, a subdir's prefix for a subdir */
+  names(path: string, query?: string): Promise<string[]>;
+}
+
+/** What the account and container server tests share; call it in a describe block. */
+export function dbServerSuite(): DbServerSuite {
+  let started: TestNode | undefined;
+  before(async () => {
+    started = await startNode(['sda']);
+  });
+  after(() => started?.close());
+  const get = (): TestNode => {
+    if (!started) throw new Error('the node is started before the tests');
+    return started;
+  };
+  const node: TestNode = {
+    get root() {
+      return get().root;
+    },
+    get host() {
+      return get().host;
+    },
+    get port() {
+      return get().port;
+    },
+    get storage() {
+      return get().storage;
+    },
+    devicePath: (name) => get().devicePath(name),
+    request: (method, path, opts) => get().request(method, path, opts),
+    close: () => get().close(),
+  };
+  const t = clock();
+  const list = async (path: string, query = '') => {
+    const res = await node.request('GET', `${path}?format=json${query}`);
+    assert.equal(res.status, 200, res.text);
+    return JSON.parse(res.text) as Array<Record<string, unknown>>;
+  };
+  return {
+    node,
+    t,
+    create: (path, headers = {}) => node.request('PUT', path, { headers: { 'x-timestamp': t.next(), ...headers } }),
+    list,
+    names: async (path, query = '') => (await list(path, query)).map((e) => (e.subdir ?? e.name) as string),
+  };
 }

@@ -1,10 +1,9 @@
 // One account's database (Swift's AccountBroker): a row per container as its container
 // servers last reported it, and the account's totals, kept by triggers. As with containers,
 // rows are replaced (delete + insert), never updated, so ROWID order is change order.
-import type Database from 'better-sqlite3';
 import { EMPTY_HASH } from '../db/chexor.ts';
-import { listWithDelimiter, pageSql, type ListingQuery, type Subdir } from '../db/listing.ts';
-import { StatDb } from '../db/stat-db.ts';
+import type { DbHandleCache } from '../db/handle-cache.ts';
+import { StatDb, type StatInfo } from '../db/stat-db.ts';
 import { Timestamp } from '../timestamp.ts';
 
 const SCHEMA = `
@@ -54,18 +53,8 @@ const SCHEMA = `
   END;
 `;
 
-export interface AccountInfo {
-  account: string;
-  created_at: string;
-  put_timestamp: string;
-  delete_timestamp: string;
+export interface AccountInfo extends StatInfo {
   container_count: number;
-  object_count: number;
-  bytes_used: number;
-  hash: string;
-  id: string;
-  status: string;
-  status_changed_at: string;
 }
 
 export interface ContainerRow {
@@ -86,33 +75,14 @@ export interface ContainerReport {
   bytesUsed: number;
 }
 
-export class AccountDb extends StatDb<AccountInfo> {
+export class AccountDb extends StatDb<AccountInfo, ContainerRow> {
   protected readonly statTable = 'account_stat';
+  protected readonly rowTable = 'container';
   protected readonly type = 'account';
+  protected readonly schema = SCHEMA;
 
-  constructor(
-    cache: ConstructorParameters<typeof StatDb>[0],
-    path: string,
-    private readonly account: string,
-  ) {
-    super(cache, path);
-  }
-
-  protected build(db: Database.Database, putTimestamp: string, id: string, createdAt: string): void {
-    db.exec(SCHEMA);
-    db.prepare('INSERT INTO account_stat (account, created_at, put_timestamp, status_changed_at, id) VALUES (?, ?, ?, ?, ?)').run(
-      this.account,
-      createdAt,
-      putTimestamp,
-      putTimestamp,
-      id,
-    );
-  }
-
-  info(): AccountInfo {
-    return this.one<AccountInfo>(
-      'SELECT account, created_at, put_timestamp, delete_timestamp, container_count, object_count, bytes_used, hash, id, status, status_changed_at FROM account_stat',
-    );
+  constructor(cache: DbHandleCache, path: string, account: string) {
+    super(cache, path, { account });
   }
 
   /** Deleted: marked so by a DELETE, or a delete newer than the last PUT with no containers left. */
@@ -153,17 +123,5 @@ export class AccountDb extends StatDb<AccountInfo> {
         deleted,
       );
     });
-  }
-
-  listContainers(query: ListingQuery): Array<ContainerRow | Subdir> {
-    return listWithDelimiter(query, (bounds) => {
-      const { where, args, order } = pageSql(bounds);
-      return this.all<ContainerRow>(`SELECT * FROM container WHERE deleted = 0${where} ORDER BY name ${order} LIMIT ?`, ...args, bounds.limit);
-    });
-  }
-
-  /** Rows changed after `rowid`, oldest change first (for the replicator). */
-  rowsSince(rowid: number, limit: number): Array<ContainerRow & { ROWID: number }> {
-    return this.all('SELECT ROWID, * FROM container WHERE ROWID > ? ORDER BY ROWID LIMIT ?', rowid, limit);
   }
 }

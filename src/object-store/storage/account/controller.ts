@@ -4,15 +4,15 @@
 import type { SwiftRequest, SwiftResponse } from '../../pipeline.ts';
 import { ACCOUNT_LISTING_LIMIT, AUTO_CREATE_ACCOUNT_PREFIX, checkMetadata, MAX_ACCOUNT_NAME_LENGTH, nameBytes } from '../../constraints.ts';
 import { isTrue } from '../header-families.ts';
-import { dbMetadataFromHeaders, visibleDbMetadata } from '../db/db-metadata.ts';
+import { dbMetadataFromHeaders, parseDbMetadata, visibleDbMetadata } from '../db/db-metadata.ts';
 import type { DbHandleCache } from '../db/handle-cache.ts';
-import { listingType, renderListing } from '../db/listing-format.ts';
-import { listingQuery } from '../db/listing.ts';
+import { getResponse, headResponse, type Found, type ListingShape } from '../db/listing-response.ts';
 import { dbPath, type PathHasher } from '../layout.ts';
+import { byMethod } from '../method-dispatch.ts';
 import { requiredTimestamp } from '../request-timestamp.ts';
 import { bare, plain } from '../responses.ts';
 import { Timestamp } from '../timestamp.ts';
-import { AccountDb } from './account-db.ts';
+import { AccountDb, type ContainerRow } from './account-db.ts';
 
 export interface AccountRequest {
   req: SwiftRequest;
@@ -35,24 +35,15 @@ export class AccountController {
   }
 
   async handle(r: AccountRequest): Promise<SwiftResponse> {
-    const method = r.req.method;
-    if (r.container !== undefined) {
-      return method === 'PUT' ? this.putContainerRow(r, r.container) : plain(405, 'The method is not allowed for this resource.');
-    }
-    switch (method) {
-      case 'PUT':
-        return this.put(r);
-      case 'HEAD':
-        return this.head(r);
-      case 'GET':
-        return this.get(r);
-      case 'POST':
-        return this.post(r);
-      case 'DELETE':
-        return this.delete(r);
-      default:
-        return plain(405, 'The method is not allowed for this resource.');
-    }
+    const container = r.container;
+    if (container !== undefined) return byMethod(r.req.method, { PUT: () => this.putContainerRow(r, container) });
+    return byMethod(r.req.method, {
+      PUT: () => this.put(r),
+      HEAD: () => headResponse(r.req, () => this.readable(r)),
+      GET: () => getResponse(r.req, () => this.readable(r), listingShape(r.account)),
+      POST: () => this.post(r),
+      DELETE: () => this.delete(r),
+    });
   }
 
   /** 201 created, 202 existed; 403 while a DELETE is still in force. */
@@ -64,12 +55,13 @@ export class AccountController {
     if (bad) return bad;
     const db = this.db(r);
     let created: boolean;
-    if (!db.exists) {
+    const info = db.exists ? db.info() : undefined;
+    if (!info) {
       created = db.initialize(timestamp);
-    } else if (db.isStatusDeleted()) {
+    } else if (db.isStatusDeleted(info)) {
       return plain(403, 'Recently deleted', DELETED_STATUS);
     } else {
-      created = db.isDeleted();
+      created = db.isDeleted(info);
       db.updatePutTimestamp(timestamp);
       if (db.isDeleted()) return plain(409);
     }
@@ -95,27 +87,6 @@ export class AccountController {
     return bare(deleteTimestamp.newerThan(putTimestamp) ? 204 : 201);
   }
 
-  private async head(r: AccountRequest): Promise<SwiftResponse> {
-    const type = listingType(r.req.query, r.req.headers);
-    const found = this.readable(r);
-    if ('missing' in found) return found.missing;
-    return bare(204, { ...found.headers, 'content-type': `${type}; charset=utf-8` });
-  }
-
-  private async get(r: AccountRequest): Promise<SwiftResponse> {
-    const query = listingQuery(r.req.query, ACCOUNT_LISTING_LIMIT, false);
-    const type = listingType(r.req.query, r.req.headers);
-    const found = this.readable(r);
-    if ('missing' in found) return found.missing;
-    const entries = found.db.listContainers(query).map((row) =>
-      'subdir' in row ? { subdir: row.subdir } : { name: row.name, count: row.object_count, bytes: row.bytes_used, last_modified: Timestamp.parse(row.put_timestamp).isoformat },
-    );
-    const body = Buffer.from(renderListing(type, entries, { tag: 'account', entryTag: 'container', name: r.account, fields: ['name', 'count', 'bytes', 'last_modified'] }));
-    const headers = { ...found.headers, 'content-type': `${type}; charset=utf-8` };
-    if (body.length === 0) return bare(204, headers);
-    return { status: 200, headers: { ...headers, 'content-length': String(body.length) }, body };
-  }
-
   private async post(r: AccountRequest): Promise<SwiftResponse> {
     const headers = r.req.headers;
     const timestamp = requiredTimestamp(headers);
@@ -137,10 +108,10 @@ export class AccountController {
   }
 
   /** The live account's DB and headers, or the 404 to answer (saying "Deleted" when a DELETE made it so). */
-  private readable(r: AccountRequest): { db: AccountDb; headers: Record<string, string> } | { missing: SwiftResponse } {
+  private readable(r: AccountRequest): Found<AccountDb> {
     const db = this.db(r);
-    if (!db.exists) return { missing: plain(404) };
-    const info = db.info();
+    const info = db.exists ? db.info() : undefined;
+    if (!info) return { missing: plain(404) };
     if (db.isDeleted(info)) return { missing: plain(404, '', db.isStatusDeleted(info) ? DELETED_STATUS : {}) };
     const headers: Record<string, string> = {
       'x-account-container-count': String(info.container_count),
@@ -148,8 +119,17 @@ export class AccountController {
       'x-account-bytes-used': String(info.bytes_used),
       'x-timestamp': Timestamp.parse(info.created_at).normal,
       'x-put-timestamp': Timestamp.parse(info.put_timestamp).normal,
-      ...visibleDbMetadata(db.metadata),
+      ...visibleDbMetadata(parseDbMetadata(info.metadata)),
     };
     return { db, headers };
   }
+}
+
+function listingShape(account: string): ListingShape<ContainerRow> {
+  return {
+    maxLimit: ACCOUNT_LISTING_LIMIT,
+    allowPath: false,
+    xml: { tag: 'account', entryTag: 'container', name: account, fields: ['name', 'count', 'bytes', 'last_modified'] },
+    entry: (row) => ({ name: row.name, count: row.object_count, bytes: row.bytes_used, last_modified: Timestamp.parse(row.put_timestamp).isoformat }),
+  };
 }

@@ -105,8 +105,9 @@ export class AccountReportQueue {
 
   private async reportOnce(db: ContainerDb): Promise<void> {
     try {
-      const nodes = db.exists ? db.accountNodes : undefined;
-      if (nodes && needsReport(db.info())) await reportContainer(this.client, this.logger, db, nodes);
+      const info = db.exists ? db.info() : undefined;
+      const nodes = info && db.accountNodes(info);
+      if (nodes && needsReport(info)) await reportContainer(this.client, this.logger, db, nodes);
     } catch (err) {
       this.logger.error({ err, db: db.path }, 'account report failed');
     }

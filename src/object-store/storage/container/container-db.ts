@@ -2,10 +2,9 @@
 // deleted, and the container's stats, kept by triggers. Rows are never updated in place,
 // only deleted and re-inserted, so ROWID order is change order: the replicator sends the
 // rows changed since the last ROWID a peer has.
-import type Database from 'better-sqlite3';
 import { EMPTY_HASH } from '../db/chexor.ts';
-import { listWithDelimiter, pageSql, type ListingQuery, type Subdir } from '../db/listing.ts';
-import { StatDb } from '../db/stat-db.ts';
+import type { DbHandleCache } from '../db/handle-cache.ts';
+import { StatDb, type StatInfo } from '../db/stat-db.ts';
 import { splitSwiftBytes } from '../swift-bytes.ts';
 import { Timestamp } from '../timestamp.ts';
 
@@ -61,22 +60,12 @@ const SCHEMA = `
   END;
 `;
 
-export interface ContainerInfo {
-  account: string;
+export interface ContainerInfo extends StatInfo {
   container: string;
-  created_at: string;
-  put_timestamp: string;
-  delete_timestamp: string;
-  status: string;
-  status_changed_at: string;
-  object_count: number;
-  bytes_used: number;
   reported_put_timestamp: string;
   reported_delete_timestamp: string;
   reported_object_count: number;
   reported_bytes_used: number;
-  hash: string;
-  id: string;
   /** JSON of AccountNodes: where the container last heard its account lives */
   account_nodes: string;
 }
@@ -114,42 +103,19 @@ export interface AccountNodes {
   nodes: Array<{ host: string; device: string }>;
 }
 
-export class ContainerDb extends StatDb<ContainerInfo> {
+export class ContainerDb extends StatDb<ContainerInfo, ObjectRow> {
   protected readonly statTable = 'container_stat';
+  protected readonly rowTable = 'object';
   protected readonly type = 'container';
+  protected readonly schema = SCHEMA;
 
-  constructor(
-    cache: ConstructorParameters<typeof StatDb>[0],
-    path: string,
-    private readonly account: string,
-    private readonly container: string,
-  ) {
-    super(cache, path);
-  }
-
-  protected build(db: Database.Database, putTimestamp: string, id: string, createdAt: string): void {
-    db.exec(SCHEMA);
-    db.prepare('INSERT INTO container_stat (account, container, created_at, put_timestamp, status_changed_at, id) VALUES (?, ?, ?, ?, ?, ?)').run(
-      this.account,
-      this.container,
-      createdAt,
-      putTimestamp,
-      putTimestamp,
-      id,
-    );
-  }
-
-  info(): ContainerInfo {
-    return this.one<ContainerInfo>('SELECT * FROM container_stat');
+  constructor(cache: DbHandleCache, path: string, account: string, container: string) {
+    super(cache, path, { account, container });
   }
 
   /** Deleted: a delete newer than the last PUT, and no objects left. */
   isDeleted(info = this.info()): boolean {
     return info.object_count === 0 && info.delete_timestamp > info.put_timestamp;
-  }
-
-  isEmpty(): boolean {
-    return this.info().object_count === 0;
   }
 
   /**
@@ -204,20 +170,8 @@ export class ContainerDb extends StatDb<ContainerInfo> {
     });
   }
 
-  listObjects(query: ListingQuery): Array<ObjectRow | Subdir> {
-    return listWithDelimiter(query, (bounds) => {
-      const { where, args, order } = pageSql(bounds);
-      return this.all<ObjectRow>(`SELECT * FROM object WHERE deleted = 0${where} ORDER BY name ${order} LIMIT ?`, ...args, bounds.limit);
-    });
-  }
-
-  /** Rows changed after `rowid`, oldest change first (for the replicator). */
-  rowsSince(rowid: number, limit: number): Array<ObjectRow & { ROWID: number }> {
-    return this.all('SELECT ROWID, * FROM object WHERE ROWID > ? ORDER BY ROWID LIMIT ?', rowid, limit);
-  }
-
-  get accountNodes(): AccountNodes | undefined {
-    const text = this.info().account_nodes;
+  accountNodes(info = this.info()): AccountNodes | undefined {
+    const text = info.account_nodes;
     if (!text) return undefined;
     try {
       return JSON.parse(text) as AccountNodes;

@@ -6,17 +6,17 @@ import type { SwiftRequest, SwiftResponse } from '../../pipeline.ts';
 import type { BackendClient } from '../backend-client.ts';
 import { AUTO_CREATE_ACCOUNT_PREFIX, checkMetadata, CONTAINER_LISTING_LIMIT, MAX_CONTAINER_NAME_LENGTH, nameBytes } from '../../constraints.ts';
 import { isTrue } from '../header-families.ts';
-import { dbMetadataFromHeaders, visibleDbMetadata } from '../db/db-metadata.ts';
+import { dbMetadataFromHeaders, parseDbMetadata, visibleDbMetadata } from '../db/db-metadata.ts';
 import type { DbHandleCache } from '../db/handle-cache.ts';
-import { listingType, renderListing } from '../db/listing-format.ts';
-import { listingQuery } from '../db/listing.ts';
+import { getResponse, headResponse, type Found, type ListingShape } from '../db/listing-response.ts';
 import { dbPath, type PathHasher } from '../layout.ts';
+import { byMethod } from '../method-dispatch.ts';
 import { requiredTimestamp } from '../request-timestamp.ts';
 import { bare, plain } from '../responses.ts';
 import { listedTypeAndSize } from '../swift-bytes.ts';
 import { Timestamp } from '../timestamp.ts';
 import { accountNodesFromHeaders, reportContainer, type AccountReportQueue } from './account-reports.ts';
-import { ContainerDb, type ContainerInfo } from './container-db.ts';
+import { ContainerDb, type ContainerInfo, type ObjectRow } from './container-db.ts';
 
 /** Headers a container keeps besides X-Container-Meta-* and X-Container-Sysmeta-*. */
 const SAVED_HEADERS = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to', 'x-versions-location', 'x-history-location'];
@@ -45,26 +45,17 @@ export class ContainerController {
   }
 
   async handle(r: ContainerRequest): Promise<SwiftResponse> {
-    const method = r.req.method;
-    if (r.object !== undefined) {
-      if (method === 'PUT') return this.putObjectRow(r, r.object);
-      if (method === 'DELETE') return this.deleteObjectRow(r, r.object);
-      return plain(405, 'The method is not allowed for this resource.');
+    const object = r.object;
+    if (object !== undefined) {
+      return byMethod(r.req.method, { PUT: () => this.putObjectRow(r, object), DELETE: () => this.deleteObjectRow(r, object) });
     }
-    switch (method) {
-      case 'PUT':
-        return this.put(r);
-      case 'HEAD':
-        return this.head(r);
-      case 'GET':
-        return this.get(r);
-      case 'POST':
-        return this.post(r);
-      case 'DELETE':
-        return this.delete(r);
-      default:
-        return plain(405, 'The method is not allowed for this resource.');
-    }
+    return byMethod(r.req.method, {
+      PUT: () => this.put(r),
+      HEAD: () => headResponse(r.req, () => this.readable(r)),
+      GET: () => getResponse(r.req, () => this.readable(r), listingShape(r.container)),
+      POST: () => this.post(r),
+      DELETE: () => this.delete(r),
+    });
   }
 
   /** Creates the container (201), or updates its put time and metadata (202; an older PUT changes nothing but still answers 202). */
@@ -102,9 +93,9 @@ export class ContainerController {
     const nodes = accountNodesFromHeaders(headers);
     if (nodes === 'mismatch') return plain(400, 'X-Account-Host and X-Account-Device do not pair up');
     const db = this.db(r);
-    if (!db.exists) return plain(404);
-    if (!db.isEmpty()) return plain(409, 'There was a conflict when trying to complete your request.');
-    const before = db.info();
+    const before = db.exists ? db.info() : undefined;
+    if (!before) return plain(404);
+    if (before.object_count !== 0) return plain(409, 'There was a conflict when trying to complete your request.');
     const existed = before.put_timestamp > Timestamp.zero().internal && !db.isDeleted(before);
     db.markDeleted(timestamp);
     if (!db.isDeleted()) return plain(409);
@@ -114,30 +105,6 @@ export class ContainerController {
       if (outcome.allNotFound) return plain(404);
     }
     return existed ? bare(204) : plain(404);
-  }
-
-  private async head(r: ContainerRequest): Promise<SwiftResponse> {
-    const type = listingType(r.req.query, r.req.headers);
-    const found = this.readable(r);
-    if (!found.db) return bare(404, found.headers);
-    return bare(204, { ...found.headers, 'content-type': `${type}; charset=utf-8` });
-  }
-
-  private async get(r: ContainerRequest): Promise<SwiftResponse> {
-    const query = listingQuery(r.req.query, CONTAINER_LISTING_LIMIT, true);
-    const type = listingType(r.req.query, r.req.headers);
-    const found = this.readable(r);
-    if (!found.db) return bare(404, found.headers);
-    const entries = found.db.listObjects(query).map((row) => {
-      if ('subdir' in row) return { subdir: row.subdir };
-      const { contentType, bytes } = listedTypeAndSize(row.content_type, row.size);
-      return { bytes, hash: row.etag, name: row.name, content_type: contentType, last_modified: Timestamp.parse(row.meta_timestamp).isoformat };
-    });
-    const body = Buffer.from(renderListing(type, entries, { tag: 'container', entryTag: 'object', name: r.container, fields: ['name', 'hash', 'bytes', 'content_type', 'last_modified'] }));
-    // Proxies ask with X-Backend-Record-Type: auto; these containers are never sharded, so the answer is always objects.
-    const headers = { ...found.headers, 'content-type': `${type}; charset=utf-8`, 'content-length': String(body.length), 'x-backend-record-type': 'object' };
-    if (body.length === 0) return bare(204, { ...headers, 'content-length': '0' });
-    return { status: 200, headers, body };
   }
 
   /** Sets metadata (and, unless told not to, the put time); 204. */
@@ -190,17 +157,30 @@ export class ContainerController {
     return db;
   }
 
-  /** The container's response headers, and its DB when it exists and is not deleted. */
-  private readable(r: ContainerRequest): { db?: ContainerDb; headers: Record<string, string> } {
+  /** The live container's DB and headers, or the 404 to answer (with the backend timestamps of a deleted one). */
+  private readable(r: ContainerRequest): Found<ContainerDb> {
     const db = this.db(r);
     const info = db.exists ? db.info() : undefined;
-    const deleted = !info || db.isDeleted(info);
-    const headers = statusHeaders(info, deleted);
-    if (deleted) return { headers };
-    Object.assign(headers, visibleDbMetadata(db.metadata));
-    headers['last-modified'] = Timestamp.parse(info!.put_timestamp).httpDate;
+    if (!info || db.isDeleted(info)) return { missing: bare(404, statusHeaders(info, true)) };
+    const headers = statusHeaders(info, false);
+    Object.assign(headers, visibleDbMetadata(parseDbMetadata(info.metadata)));
+    headers['last-modified'] = Timestamp.parse(info.put_timestamp).httpDate;
     return { db, headers };
   }
+}
+
+function listingShape(container: string): ListingShape<ObjectRow> {
+  return {
+    maxLimit: CONTAINER_LISTING_LIMIT,
+    allowPath: true,
+    xml: { tag: 'container', entryTag: 'object', name: container, fields: ['name', 'hash', 'bytes', 'content_type', 'last_modified'] },
+    entry: (row) => {
+      const { contentType, bytes } = listedTypeAndSize(row.content_type, row.size);
+      return { bytes, hash: row.etag, name: row.name, content_type: contentType, last_modified: Timestamp.parse(row.meta_timestamp).isoformat };
+    },
+    // Proxies ask with X-Backend-Record-Type: auto; these containers are never sharded, so the answer is always objects.
+    headers: { 'x-backend-record-type': 'object' },
+  };
 }
 
 /** Swift's gen_resp_headers: backend timestamps always; counts and client timestamps only for a live container. */

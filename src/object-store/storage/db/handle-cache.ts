@@ -1,7 +1,9 @@
 // Open SQLite handles, least recently used closed first. better-sqlite3 is synchronous, so
 // within this process every use of a database runs to completion before the next: one
-// writer per DB at a time without further locking. Each use checks the file is still the
-// one we opened (the replicator may have renamed a fresh copy over it) and reopens if not.
+// writer per DB at a time without further locking. Before a handle is used, the file of its
+// name is checked to be still the one it has open (the replicator may have renamed a fresh
+// copy over it), and reopened if not: once per synchronous run of uses, so a request's
+// several queries cost one stat, and any code that has waited for I/O since checks again.
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -15,6 +17,8 @@ interface Entry {
   db: Db;
   /** device and inode of the file when opened */
   identity: string;
+  /** the run in which the file was last checked to be this one */
+  checkedIn: number;
   statements: Map<string, Database.Statement>;
 }
 
@@ -25,6 +29,9 @@ export class DbAlreadyExists extends Error {}
 
 export class DbHandleCache {
   private readonly entries = new Map<string, Entry>();
+  /** counts synchronous runs that checked a file: moves on once the current one has ended */
+  private run = 0;
+  private runEnding = false;
 
   constructor(private readonly capacity = 64) {}
 
@@ -76,6 +83,8 @@ export class DbHandleCache {
         throw err;
       }
       fsyncDirSync(dirname(path));
+      // A handle still open on a file of this name is on one that has gone since.
+      this.drop(path);
     } finally {
       try {
         unlinkSync(tmp);
@@ -93,7 +102,7 @@ export class DbHandleCache {
   private entry(path: string): Entry | undefined {
     const open = this.entries.get(path);
     // Inside a transaction the handle must stay, whatever happens to the name meanwhile.
-    if (open?.db.inTransaction) return open;
+    if (open && (open.db.inTransaction || open.checkedIn === this.run)) return open;
     let identity: string;
     try {
       const stat = statSync(path);
@@ -108,7 +117,9 @@ export class DbHandleCache {
       this.drop(path);
       entry = undefined;
     }
+    this.endRunSoon();
     if (entry) {
+      entry.checkedIn = this.run;
       // Most recently used goes last in the Map's order.
       this.entries.delete(path);
       this.entries.set(path, entry);
@@ -116,10 +127,20 @@ export class DbHandleCache {
     }
     const db = new Database(path, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
     registerChexor(db);
-    entry = { db, identity, statements: new Map() };
+    entry = { db, identity, checkedIn: this.run, statements: new Map() };
     this.entries.set(path, entry);
     while (this.entries.size > this.capacity) this.drop(this.entries.keys().next().value!);
     return entry;
+  }
+
+  /** Ends the current run in a microtask: before any callback or continuation of I/O runs. */
+  private endRunSoon(): void {
+    if (this.runEnding) return;
+    this.runEnding = true;
+    queueMicrotask(() => {
+      this.run += 1;
+      this.runEnding = false;
+    });
   }
 
   private drop(path: string): void {

@@ -5,7 +5,7 @@ import type { SwiftRequest } from '../../pipeline.ts';
 import { isTrue } from '../header-families.ts';
 import type { PathHasher } from '../layout.ts';
 import type { Timestamp } from '../timestamp.ts';
-import { containerTargets, type ContainerUpdates } from './container-updates.ts';
+import { containerTargets, type ContainerUpdates, type UpdateTarget } from './container-updates.ts';
 import type { DiskObjects, ObjectLocation } from './disk-object.ts';
 import { EMPTY_ETAG, EXPIRER_ACCOUNT, EXPIRER_TASK_CONTENT_TYPE, expirerContainer, expirerTaskName } from './expirer-queue.ts';
 import type { ObjectMetadata } from './file-format.ts';
@@ -56,44 +56,36 @@ export class ObjectContext {
     const before = Number(oldDeleteAt || 0);
     const after = Number(newDeleteAt || 0);
     const base = { 'x-timestamp': timestamp.internal, 'x-trans-id': r.req.env.transId, 'x-backend-storage-policy-index': '0' };
-    // Without X-Delete-At-Host (a proxy that does not name the queue's servers) the entry still
-    // goes to async_pending, for the updater to deliver with the container ring.
-    if (after) {
-      const container = headers['x-delete-at-container'] ? normalizeDeleteAt(Number(headers['x-delete-at-container'])) : expirerContainer(after, r.location.hash);
-      await this.updates.send({
-        op: 'PUT',
-        account: EXPIRER_ACCOUNT,
-        container,
-        obj: expirerTaskName(after, r.account, r.container, r.object),
-        headers: {
-          ...base,
-          'x-size': '0',
-          'x-content-type': `${EXPIRER_TASK_CONTENT_TYPE};swift_expirer_bytes=${Number(metadata['content-length'] ?? 0)}`,
-          'x-content-type-timestamp': metadata['x-timestamp'] ?? timestamp.internal,
-          'x-etag': EMPTY_ETAG,
-        },
-        targets: containerTargets(headers, this.logger, 'x-delete-at'),
-        devicePath: r.devicePath,
-        hash: this.hasher.hash(EXPIRER_ACCOUNT, container, expirerTaskName(after, r.account, r.container, r.object)),
-        timestamp: timestamp.internal,
-        queueWithoutTargets: true,
-      });
-    }
-    if (before && before !== after && isTrue(headers['x-backend-clean-expiring-object-queue'] ?? 't')) {
-      const container = expirerContainer(before, r.location.hash);
-      const task = expirerTaskName(before, r.account, r.container, r.object);
-      await this.updates.send({
-        op: 'DELETE',
+    const queue = (op: 'PUT' | 'DELETE', container: string, deleteAt: number, taskHeaders: Record<string, string>, targets: UpdateTarget[]) => {
+      const task = expirerTaskName(deleteAt, r.account, r.container, r.object);
+      return this.updates.send({
+        op,
         account: EXPIRER_ACCOUNT,
         container,
         obj: task,
-        headers: base,
-        targets: [],
+        headers: taskHeaders,
+        targets,
         devicePath: r.devicePath,
         hash: this.hasher.hash(EXPIRER_ACCOUNT, container, task),
         timestamp: timestamp.internal,
         queueWithoutTargets: true,
       });
+    };
+    // Without X-Delete-At-Host (a proxy that does not name the queue's servers) the entry still
+    // goes to async_pending, for the updater to deliver with the container ring.
+    if (after) {
+      const container = headers['x-delete-at-container'] ? normalizeDeleteAt(Number(headers['x-delete-at-container'])) : expirerContainer(after, r.location.hash);
+      const taskHeaders = {
+        ...base,
+        'x-size': '0',
+        'x-content-type': `${EXPIRER_TASK_CONTENT_TYPE};swift_expirer_bytes=${Number(metadata['content-length'] ?? 0)}`,
+        'x-content-type-timestamp': metadata['x-timestamp'] ?? timestamp.internal,
+        'x-etag': EMPTY_ETAG,
+      };
+      await queue('PUT', container, after, taskHeaders, containerTargets(headers, this.logger, 'x-delete-at'));
+    }
+    if (before && before !== after && isTrue(headers['x-backend-clean-expiring-object-queue'] ?? 't')) {
+      await queue('DELETE', expirerContainer(before, r.location.hash), before, base, []);
     }
   }
 }

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import type { SwiftResponse } from '../../pipeline.ts';
 import { checkMetadata } from '../../constraints.ts';
 import { isSysMeta, isTrue } from '../header-families.ts';
+import { byMethod } from '../method-dispatch.ts';
 import { bare, plain } from '../responses.ts';
 import { maxTimestamp, Timestamp } from '../timestamp.ts';
 import { conditionalEtag, conditionalStatus } from './conditional.ts';
@@ -17,19 +18,13 @@ import { readTimestamp, requiredTimestamp } from '../request-timestamp.ts';
 import { splitSwiftBytes } from '../swift-bytes.ts';
 
 export async function handleObject(ctx: ObjectContext, r: ObjectRequest): Promise<SwiftResponse> {
-  switch (r.req.method) {
-    case 'PUT':
-      return putObject(ctx, r);
-    case 'GET':
-    case 'HEAD':
-      return getObject(ctx, r);
-    case 'POST':
-      return postObject(ctx, r);
-    case 'DELETE':
-      return deleteObject(ctx, r);
-    default:
-      return plain(405, 'The method is not allowed for this resource.');
-  }
+  return byMethod(r.req.method, {
+    PUT: () => putObject(ctx, r),
+    GET: () => getObject(ctx, r),
+    HEAD: () => getObject(ctx, r),
+    POST: () => postObject(ctx, r),
+    DELETE: () => deleteObject(ctx, r),
+  });
 }
 
 async function getObject(ctx: ObjectContext, r: ObjectRequest): Promise<SwiftResponse> {

@@ -1,13 +1,14 @@
 // One object on one device: its hash directory, what is there now, and the crash-safe ways to
 // change it (Swift's DiskFile). Readers open the data file before reading its metadata, so a
 // newer write that removes the file meanwhile cannot cut a response short.
-import { open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { isSysMeta } from '../header-families.ts';
 import { TempFile } from '../durable-file.ts';
 import { KeyedLock } from '../keyed-lock.ts';
 import { objectHashDir, tmpDir } from '../layout.ts';
+import { listDir } from '../list-dir.ts';
 import { quarantineFile } from '../quarantine.ts';
 import { fail } from '../responses.ts';
 import { Timestamp } from '../timestamp.ts';
@@ -97,13 +98,8 @@ export class DiskObjects {
       if (state.tombstone) return { kind: 'deleted', timestamp: state.tombstone.timestamp };
       if (!state.data) return { kind: 'missing' };
       const dataFile = join(this.dir(location), state.data.name);
-      let handle: FileHandle;
-      try {
-        handle = await open(dataFile, 'r');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw err;
-      }
+      const handle = await openIfPresent(dataFile);
+      if (!handle) continue;
       try {
         const { metadata: dataMetadata, dataLength } = await readTrailer(handle);
         if (dataMetadata.name !== location.name) {
@@ -133,13 +129,8 @@ export class DiskObjects {
 
   /** A .meta file's metadata; undefined when it has gone meanwhile (a newer POST replaced it) or is corrupt (then quarantined). */
   private async readMetaFile(location: ObjectLocation, path: string): Promise<ObjectMetadata | undefined> {
-    let handle: FileHandle;
-    try {
-      handle = await open(path, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    const handle = await openIfPresent(path);
+    if (!handle) return undefined;
     try {
       const { metadata } = await readTrailer(handle);
       if (!Timestamp.tryParse(metadata['x-timestamp'])) throw new CorruptObjectFile('no x-timestamp');
@@ -189,12 +180,12 @@ export class DiskObjects {
   }
 }
 
-async function listDir(dir: string): Promise<string[]> {
+/** The file opened for reading; undefined when it has gone (a newer write removed it). */
+async function openIfPresent(path: string): Promise<FileHandle | undefined> {
   try {
-    return await readdir(dir);
+    return await open(path, 'r');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
 }
