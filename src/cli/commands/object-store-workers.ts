@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { Launcher } from '../../core/service.ts';
 import { objectStoreSection } from '../../object-store/settings.ts';
-import { NodeWorkers, type WorkerName } from '../../object-store/workers/node-workers.ts';
+import { NodeWorkers, nodeWorkerSettings, type WorkerName } from '../../object-store/workers/node-workers.ts';
 import { defineCommand, portFlag, UsageError, type Command, type Options } from '../command.ts';
 import { cliLogger, configFileOption, loadCliConfig, stateDir, stateDirOption } from '../config.ts';
 
@@ -48,23 +48,15 @@ Without --once it repeats every [object-store] ${INTERVAL_KEY[name]} seconds unt
       const devices = values.devices ?? s.devices;
       if (devices.length === 0) throw new UsageError('which devices? --devices DIR... or [object-store] devices');
       const port = portFlag(values.port, 'port', s.storage_port);
+      const seconds = s[INTERVAL_KEY[name]] || 30;
       const workers = new NodeWorkers({
         devices,
         ringDir: s.ring_dir || join(stateDir(values['state-dir'], io.env, config), 'object-store'),
         hash: { prefix: s.hash_path_prefix, suffix: s.hash_path_suffix },
         port: () => port,
         logger,
-        settings: {
-          intervals: { replicate: 0, audit: 0, update: 0, expire: 0 },
-          reclaimAgeSeconds: s.reclaim_age,
-          auditorFilesPerSecond: s.auditor_files_per_second,
-          auditorBytesPerSecond: s.auditor_bytes_per_second,
-          updaterObjectsPerSecond: s.updater_objects_per_second,
-          expirerProcesses: s.expirer_processes,
-          expirerProcess: s.expirer_process,
-          nodeTimeoutMs: s.node_timeout_ms,
-          connTimeoutMs: s.conn_timeout_ms,
-        },
+        // only this worker, when not --once
+        settings: { ...nodeWorkerSettings(config), intervals: { replicate: 0, audit: 0, update: 0, expire: 0, [name]: seconds } },
       });
       if (values.once) {
         try {
@@ -79,12 +71,13 @@ Without --once it repeats every [object-store] ${INTERVAL_KEY[name]} seconds unt
           await workers.close();
         }
       }
-      const seconds = s[INTERVAL_KEY[name]] || 30;
+      // Scheduled by the workers, not the launcher: their close() stops a pass in progress, where
+      // the launcher would wait for it to end before running its stop hooks.
       const launcher = new Launcher({ logger });
-      launcher.every(seconds * 1000, () => workers.run(name), `object-store ${name}`);
       launcher.onStop(() => workers.close());
       await launcher.start();
       launcher.installSignalHandlers();
+      workers.start();
       io.out(`object-store ${name}: a pass every ${seconds} s on ${devices.join(', ')}`);
       return new Promise<number>(() => {}); // the launcher exits the process at stop
     },

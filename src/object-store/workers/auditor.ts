@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DeviceSet } from '../storage/devices.ts';
 import { OBJECTS_DIR, TMP_DIR } from '../storage/layout.ts';
+import { listDir } from '../storage/list-dir.ts';
 import { quarantineFile } from '../storage/quarantine.ts';
 import { readLocalObject } from './local-object.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { allHashDirs, listDir, type HashDir } from './walk.ts';
+import { allHashDirs, type HashDir } from './walk.ts';
 
 export interface AuditorOptions {
   devices: DeviceSet;
@@ -26,6 +27,8 @@ export interface AuditorOptions {
   /** how old a leftover temp file must be to go (a day) */
   tmpAgeSeconds?: number;
   now?: () => number;
+  /** stops a pass in progress at the next object or rate-limit wait (the storage server is shutting down) */
+  signal?: AbortSignal;
 }
 
 export interface AuditStats {
@@ -48,13 +51,18 @@ export class ObjectAuditor {
     this.now = opts.now ?? (() => Date.now() / 1000);
   }
 
+  private get stopped(): boolean {
+    return this.opts.signal?.aborted === true;
+  }
+
   async runOnce(): Promise<AuditStats> {
     const stats: AuditStats = { objects: 0, bytes: 0, quarantined: 0, tmpRemoved: 0 };
-    for (const name of this.opts.devices.names) {
+    devices: for (const name of this.opts.devices.names) {
       const devicePath = this.opts.devices.path(name);
       if (devicePath === undefined) continue; // not mounted
       for await (const dir of allHashDirs(join(devicePath, OBJECTS_DIR))) {
-        await this.files.wait();
+        await this.files.wait(1, this.opts.signal);
+        if (this.stopped) break devices;
         try {
           await this.auditObject(devicePath, dir, stats);
         } catch (err) {
@@ -63,7 +71,7 @@ export class ObjectAuditor {
       }
       stats.tmpRemoved += await this.removeOldTemps(join(devicePath, TMP_DIR));
     }
-    this.opts.logger.info(stats, 'object audit pass done');
+    this.opts.logger.info(stats, `object audit pass ${this.stopped ? 'stopped' : 'done'}`);
     return stats;
   }
 
@@ -72,7 +80,6 @@ export class ObjectAuditor {
     const obj = await readLocalObject(devicePath, dir, this.opts.logger, () => (stats.quarantined += 1));
     const data = obj?.data;
     if (!data) return;
-    stats.objects += 1;
     let handle;
     try {
       handle = await open(data.path, 'r');
@@ -86,7 +93,8 @@ export class ObjectAuditor {
       for (let at = 0; at < data.dataLength; ) {
         const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK, data.dataLength - at), at);
         if (bytesRead === 0) break;
-        await this.bytes.wait(bytesRead);
+        await this.bytes.wait(bytesRead, this.opts.signal);
+        if (this.stopped) return; // no verdict on a file not read to its end
         md5.update(buffer.subarray(0, bytesRead));
         at += bytesRead;
         stats.bytes += bytesRead;
@@ -94,6 +102,7 @@ export class ObjectAuditor {
     } finally {
       await handle.close();
     }
+    stats.objects += 1;
     const etag = md5.digest('hex');
     if (etag === data.metadata.etag) return;
     const moved = await quarantineFile(devicePath, 'objects', dir.hash, data.path).catch((err: NodeJS.ErrnoException) => {

@@ -14,7 +14,7 @@ import { DbHandleCache } from '../storage/db/handle-cache.ts';
 import type { DeviceSet } from '../storage/devices.ts';
 import { CONTAINERS_DIR } from '../storage/layout.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { allHashDirs, listDir } from './walk.ts';
+import { databases } from './walk.ts';
 
 export interface ContainerUpdaterOptions {
   devices: DeviceSet;
@@ -24,6 +24,8 @@ export interface ContainerUpdaterOptions {
   logger: Logger;
   /** containers reported per second (Swift's containers_per_second, 50) */
   containersPerSecond?: number;
+  /** stops a pass in progress at the next container (the storage server is shutting down) */
+  signal?: AbortSignal;
 }
 
 export interface ContainerUpdaterStats {
@@ -39,20 +41,24 @@ export class ContainerUpdater {
     this.limiter = new RateLimiter(opts.containersPerSecond ?? 50);
   }
 
+  private get stopped(): boolean {
+    return this.opts.signal?.aborted === true;
+  }
+
   async runOnce(): Promise<ContainerUpdaterStats> {
     const stats: ContainerUpdaterStats = { reported: 0, failures: 0 };
-    for (const name of this.opts.devices.names) {
+    devices: for (const name of this.opts.devices.names) {
       const devicePath = this.opts.devices.path(name);
       if (devicePath === undefined) continue;
-      for await (const dir of allHashDirs(join(devicePath, CONTAINERS_DIR))) {
-        const file = join(dir.path, `${dir.hash}.db`);
-        if (!(await listDir(dir.path)).includes(`${dir.hash}.db`)) continue;
+      for await (const { file } of databases(join(devicePath, CONTAINERS_DIR))) {
+        if (this.stopped) break devices;
         try {
           const names = this.cache.get(file)?.prepare('SELECT account, container FROM container_stat').get() as { account: string; container: string } | undefined;
           if (!names) continue;
           const db = new ContainerDb(this.cache, file, names.account, names.container);
           if (!needsReport(db.info())) continue;
-          await this.limiter.wait();
+          await this.limiter.wait(1, this.opts.signal);
+          if (this.stopped) break devices;
           const { partition, nodes } = this.opts.ring().getNodes(names.account);
           const outcome = await reportContainer(this.opts.client, this.opts.logger, db, {
             partition: String(partition),
@@ -66,7 +72,7 @@ export class ContainerUpdater {
         }
       }
     }
-    this.opts.logger.info(stats, 'container update pass done');
+    this.opts.logger.info(stats, `container update pass ${this.stopped ? 'stopped' : 'done'}`);
     return stats;
   }
 

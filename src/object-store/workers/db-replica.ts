@@ -74,10 +74,6 @@ export class DbReplica {
     return this.kind === 'container' ? 'container_stat' : 'account_stat';
   }
 
-  get exists(): boolean {
-    return this.cache.get(this.path) !== undefined;
-  }
-
   info(): ReplicationInfo {
     const stat = this.db.prepare(`SELECT * FROM ${this.statTable}`).get() as Record<string, string>;
     const { max_row } = this.db.prepare(`SELECT COALESCE(MAX(ROWID), -1) AS max_row FROM ${this.rowTable}`).get() as { max_row: number };

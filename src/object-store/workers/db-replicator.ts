@@ -9,10 +9,9 @@
 //  - a database on a device that is not one of its primaries (a handoff), or in the wrong
 //    partition, is pushed to all its primaries and removed once every one has it and no row
 //    arrived meanwhile.
-import { unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { backendRequest, readSmallBody, type BackendClient } from '../proxy/backend.ts';
+import { nodeName, type BackendClient } from '../proxy/backend.ts';
 import type { Ring, RingDevice } from '../ring/types.ts';
 import { DbHandleCache } from '../storage/db/handle-cache.ts';
 import { ACCOUNTS_DIR, CONTAINERS_DIR, type DbKind } from '../storage/layout.ts';
@@ -22,9 +21,9 @@ import { Timestamp } from '../storage/timestamp.ts';
 import { DbReplica, type ReplicationInfo } from './db-replica.ts';
 import type { DbSyncAnswer, DbSyncRequest } from './db-sync-protocol.ts';
 import { includesDevice, localRingDevices, type LocalNode } from './local-devices.ts';
-import { DeviceUnavailable } from './object-push.ts';
+import { DeviceUnavailable, PeerClient } from './peer-client.ts';
 import { DEFAULT_RECLAIM_AGE_SECONDS } from './reclaim.ts';
-import { allHashDirs, listDir, pruneEmpty } from './walk.ts';
+import { databases, pruneEmpty, unlinkQuietly } from './walk.ts';
 
 export interface DbReplicatorOptions {
   kind: DbKind;
@@ -38,6 +37,8 @@ export interface DbReplicatorOptions {
   /** merge_items per database per pass (Swift's max_diffs) */
   maxDiffs?: number;
   now?: () => number;
+  /** stops a pass in progress at the next database or batch of rows (the storage server is shutting down) */
+  signal?: AbortSignal;
 }
 
 export interface DbReplicationStats {
@@ -53,10 +54,9 @@ export interface DbReplicationStats {
   failures: number;
 }
 
-const nodeName = (n: RingDevice) => `${n.ip}:${n.port}/${n.device}`;
-
 export class DbReplicator {
   private readonly cache = new DbHandleCache();
+  private readonly peers: PeerClient;
   private readonly reclaimAge: number;
   private readonly perDiff: number;
   private readonly maxDiffs: number;
@@ -67,27 +67,31 @@ export class DbReplicator {
     this.perDiff = opts.perDiff ?? 1000;
     this.maxDiffs = opts.maxDiffs ?? 100;
     this.now = opts.now ?? (() => Date.now() / 1000);
+    this.peers = new PeerClient(opts.client, opts.logger, `${opts.kind}-replicator`);
+  }
+
+  private get stopped(): boolean {
+    return this.opts.signal?.aborted === true;
   }
 
   async runOnce(): Promise<DbReplicationStats> {
     const stats: DbReplicationStats = { attempted: 0, inSync: 0, diffs: 0, created: 0, removed: 0, failures: 0 };
     const ring = this.opts.ring();
     const kindDir = this.opts.kind === 'account' ? ACCOUNTS_DIR : CONTAINERS_DIR;
-    for (const { dev, path } of localRingDevices(this.opts.node, ring)) {
+    devices: for (const { dev, path } of localRingDevices(this.opts.node, ring)) {
       const root = join(path, kindDir);
-      for await (const dir of allHashDirs(root)) {
-        const file = join(dir.path, `${dir.hash}.db`);
-        if (!(await listDir(dir.path)).includes(`${dir.hash}.db`)) continue;
+      for await (const { partition, hash, file } of databases(root)) {
+        if (this.stopped) break devices;
         stats.attempted += 1;
         try {
-          await this.replicateDb(ring, dev, path, root, dir.partition, dir.hash, file, stats);
+          await this.replicateDb(ring, dev, path, root, partition, hash, file, stats);
         } catch (err) {
           stats.failures += 1;
           this.opts.logger.error({ err, db: file }, `${this.opts.kind} replication failed`);
         }
       }
     }
-    this.opts.logger.info(stats, `${this.opts.kind} replication pass done`);
+    this.opts.logger.info(stats, `${this.opts.kind} replication pass ${this.stopped ? 'stopped' : 'done'}`);
     return stats;
   }
 
@@ -123,7 +127,7 @@ export class DbReplicator {
     const peers = shouldBeHere ? [...nodes.slice(mine + 1), ...nodes.slice(0, mine)] : [...nodes];
     const handoffs = ring.getMoreNodes(home)[Symbol.iterator]();
     const results: boolean[] = [];
-    for (let i = 0; i < peers.length; i++) {
+    for (let i = 0; i < peers.length && !this.stopped; i++) {
       const node = peers[i]!;
       try {
         results.push(await this.replicateTo(node, home, hash, replica, info, stats));
@@ -142,8 +146,9 @@ export class DbReplicator {
       }
     }
     stats.failures += results.filter((ok) => !ok).length;
-    if (!shouldBeHere && results.length > 0 && results.every(Boolean)) {
-      // Only if nothing was written here meanwhile; else the next pass sends that too.
+    // A handoff goes once every primary has it (all were asked: not stopped halfway), and only
+    // if nothing was written here meanwhile; else the next pass sends that too.
+    if (!shouldBeHere && !this.stopped && results.length > 0 && results.every(Boolean)) {
       if (replica.info().max_row === info.max_row) {
         await this.remove(file, root);
         stats.removed += 1;
@@ -152,9 +157,7 @@ export class DbReplicator {
   }
 
   private async remove(file: string, root: string): Promise<void> {
-    await unlink(file).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
+    await unlinkQuietly(file);
     await pruneEmpty(dirname(file), root);
   }
 
@@ -180,6 +183,7 @@ export class DbReplicator {
     stats.diffs += 1;
     let point = Math.max(peer.point, sent);
     for (let batch = 0; batch < this.maxDiffs; batch++) {
+      if (this.stopped) break;
       const rows = replica.rowsSince(point, this.perDiff);
       if (!rows.length) {
         replica.setSyncPoint(peer.id, point, 'outgoing');
@@ -194,29 +198,20 @@ export class DbReplicator {
     return replica.rowsSince(point, 1).length === 0;
   }
 
-  /** One REPORT; the peer's answer for sync/create, else the status. DeviceUnavailable on 507. */
+  /** One REPORT; the peer's answer for sync/create, else the status (0: no answer). DeviceUnavailable on 507. */
   private async call(node: RingDevice, partition: number, hash: string, request: DbSyncRequest): Promise<DbSyncAnswer | number> {
-    const body = Buffer.from(JSON.stringify(request));
-    let status: number;
-    let answer: Buffer;
-    try {
-      const res = await backendRequest(this.opts.client, node, partition, 'REPORT', `/${hash}`, {
-        headers: { [SERVER_TYPE_HEADER]: this.opts.kind, 'content-type': 'application/json', 'user-agent': `${this.opts.kind}-replicator ${process.pid}` },
-        body,
-      });
-      status = res.status;
-      answer = await readSmallBody(res, 16 << 20);
-    } catch (err) {
-      this.opts.logger.warn({ node: nodeName(node), err: (err as Error).message }, `${this.opts.kind} replication: node unreachable`);
-      return 0;
-    }
-    if (status === 507) throw new DeviceUnavailable(node.device);
-    if (status !== 200 || request.op === 'merge_items') {
-      if (status >= 300 && status !== 404) this.opts.logger.warn({ node: nodeName(node), status, op: request.op, body: answer.toString('utf8').slice(0, 200) }, `${this.opts.kind} replication: refused`);
-      return status;
+    const res = await this.peers.request(node, partition, 'REPORT', `/${hash}`, {
+      headers: { [SERVER_TYPE_HEADER]: this.opts.kind, 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(request)),
+      maxBody: 16 << 20,
+    });
+    if (!res) return 0;
+    if (res.status !== 200 || request.op === 'merge_items') {
+      if (res.status >= 300 && res.status !== 404) this.opts.logger.warn({ node: nodeName(node), status: res.status, op: request.op, body: res.body.toString('utf8').slice(0, 200) }, `${this.opts.kind} replication: refused`);
+      return res.status;
     }
     try {
-      return JSON.parse(answer.toString('utf8')) as DbSyncAnswer;
+      return JSON.parse(res.body.toString('utf8')) as DbSyncAnswer;
     } catch {
       return 0;
     }

@@ -38,6 +38,8 @@ export interface ExpirerOptions {
   /** deletes per second (Swift's tasks_per_second, 50) */
   tasksPerSecond?: number;
   now?: () => number;
+  /** stops a pass in progress at the next task (the storage server is shutting down) */
+  signal?: AbortSignal;
 }
 
 export interface ExpirerStats {
@@ -65,7 +67,6 @@ function hashMod(name: string, divisor: number): number {
   return Number(BigInt(`0x${createHash('md5').update(name, 'utf8').digest('hex')}`) % BigInt(divisor));
 }
 
-
 export class ObjectExpirer {
   private readonly limiter: RateLimiter;
   private readonly now: () => number;
@@ -73,6 +74,10 @@ export class ObjectExpirer {
   constructor(private readonly opts: ExpirerOptions) {
     this.limiter = new RateLimiter(opts.tasksPerSecond ?? 50);
     this.now = opts.now ?? (() => Date.now() / 1000);
+  }
+
+  private get stopped(): boolean {
+    return this.opts.signal?.aborted === true;
   }
 
   async runOnce(): Promise<ExpirerStats> {
@@ -89,6 +94,7 @@ export class ObjectExpirer {
       containers.push(entry.name);
     }
     for (const container of containers) {
+      if (this.stopped) break;
       try {
         await this.runContainer(container, now, stats);
       } catch (err) {
@@ -96,7 +102,7 @@ export class ObjectExpirer {
         this.opts.logger.error({ err, container }, 'expirer: a task container could not be processed');
       }
     }
-    this.opts.logger.info(stats, 'object expirer pass done');
+    this.opts.logger.info(stats, `object expirer pass ${this.stopped ? 'stopped' : 'done'}`);
     return stats;
   }
 
@@ -113,7 +119,8 @@ export class ObjectExpirer {
       if (task.deleteAt > now) break; // names sort by time: the rest are later still
       const processes = this.opts.processes ?? 0;
       if (processes > 1 && hashMod(`${container}/${entry.name}`, processes) !== (this.opts.process ?? 0)) continue;
-      await this.limiter.wait();
+      await this.limiter.wait(1, this.opts.signal);
+      if (this.stopped) return;
       try {
         const outcome = await this.expire(task, now);
         if (outcome === 'retry') {

@@ -5,11 +5,12 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { listDir } from '../storage/list-dir.ts';
 import { CorruptObjectFile, readTrailer, type ObjectMetadata } from '../storage/object/file-format.ts';
 import { chooseOnDiskState, type ObjectFileName } from '../storage/object/ondisk.ts';
 import { quarantineFile } from '../storage/quarantine.ts';
 import type { Timestamp } from '../storage/timestamp.ts';
-import { listDir, type HashDir } from './walk.ts';
+import type { HashDir } from './walk.ts';
 
 export interface LocalObjectFile {
   /** the file's name in the hash directory */
@@ -95,9 +96,4 @@ export async function readLocalObject(devicePath: string, dir: HashDir, logger: 
     return { devicePath, dir, name, data: files.data, meta: files.meta, tombstone: files.ts, obsolete: state.obsolete };
   }
   return undefined;
-}
-
-/** The newest timestamp among the state-deciding files (the object's age, for reclaiming). */
-export function newestFile(obj: LocalObject): LocalObjectFile {
-  return [obj.data, obj.meta, obj.tombstone].filter((f): f is LocalObjectFile => f !== undefined).reduce((a, b) => (b.timestamp.newerThan(a.timestamp) ? b : a));
 }

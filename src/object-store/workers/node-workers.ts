@@ -3,14 +3,17 @@
 // one pass): the object, container and account replicators, the object auditor, the object
 // and container updaters, and the object expirer. Each pass reads the rings afresh (they
 // reload themselves when their files change); without rings the ring-bound workers wait,
-// logging why, and the auditor still runs.
+// logging why, and the auditor still runs. close() stops a pass in progress at its next object
+// (or rate-limit wait), so a stopping server never waits out a whole pass.
 import type { Logger } from 'pino';
+import type { Config } from '../../core/config/index.ts';
 import { every, type Stopper } from '../../core/service.ts';
 import { Capabilities } from '../capabilities.ts';
 import { createProxyHandler } from '../proxy/app.ts';
 import { createBackendClient } from '../proxy/backend.ts';
 import { loadRings, RingFileError, type Rings } from '../ring/file.ts';
 import type { HashSecrets } from '../ring/hash.ts';
+import { objectStoreSection } from '../settings.ts';
 import { BackendClient } from '../storage/backend-client.ts';
 import { DeviceSet } from '../storage/devices.ts';
 import { ObjectAuditor, type AuditStats } from './auditor.ts';
@@ -36,6 +39,22 @@ export interface NodeWorkerSettings {
   expirerProcess: number;
   nodeTimeoutMs: number;
   connTimeoutMs: number;
+}
+
+/** The workers' settings from [object-store]: each worker scheduled by its *_interval. */
+export function nodeWorkerSettings(config: Config): NodeWorkerSettings {
+  const s = config.section(objectStoreSection);
+  return {
+    intervals: { replicate: s.replicator_interval, audit: s.auditor_interval, update: s.updater_interval, expire: s.expirer_interval },
+    reclaimAgeSeconds: s.reclaim_age,
+    auditorFilesPerSecond: s.auditor_files_per_second,
+    auditorBytesPerSecond: s.auditor_bytes_per_second,
+    updaterObjectsPerSecond: s.updater_objects_per_second,
+    expirerProcesses: s.expirer_processes,
+    expirerProcess: s.expirer_process,
+    nodeTimeoutMs: s.node_timeout_ms,
+    connTimeoutMs: s.conn_timeout_ms,
+  };
 }
 
 export interface NodeWorkersOptions {
@@ -69,13 +88,21 @@ export class NodeWorkers {
   private ringError?: string;
   private proxy?: ReturnType<typeof createProxyHandler>;
   private readonly stoppers: Stopper[] = [];
+  /** aborted by close(): every pass checks it between objects and in its rate-limit waits */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly opts: NodeWorkersOptions) {
     const s = opts.settings;
     this.devices = new DeviceSet(opts.devices);
     this.replicationClient = createBackendClient({ connTimeoutMs: s.connTimeoutMs, nodeTimeoutMs: s.nodeTimeoutMs, logger: opts.logger });
     this.updateClient = new BackendClient({ connectMs: s.connTimeoutMs, responseMs: s.nodeTimeoutMs });
-    this.auditor = new ObjectAuditor({ devices: this.devices, logger: opts.logger, filesPerSecond: s.auditorFilesPerSecond, bytesPerSecond: s.auditorBytesPerSecond });
+    this.auditor = new ObjectAuditor({
+      devices: this.devices,
+      logger: opts.logger,
+      filesPerSecond: s.auditorFilesPerSecond,
+      bytesPerSecond: s.auditorBytesPerSecond,
+      signal: this.stopping.signal,
+    });
   }
 
   /** The rings, loaded on first use; undefined (and why, logged once) while they cannot be. */
@@ -109,7 +136,7 @@ export class NodeWorkers {
     const rings = this.currentRings();
     const node = this.localNode();
     if (!rings || !node) return undefined;
-    const common = { node, client: this.replicationClient, logger: this.opts.logger, reclaimAgeSeconds: this.opts.settings.reclaimAgeSeconds };
+    const common = { node, client: this.replicationClient, logger: this.opts.logger, reclaimAgeSeconds: this.opts.settings.reclaimAgeSeconds, signal: this.stopping.signal };
     const objects = await new ObjectReplicator({ ...common, ring: () => rings.object }).runOnce();
     const db = async (kind: 'container' | 'account') => {
       const replicator = new DbReplicator({ ...common, kind, ring: () => rings[kind] });
@@ -129,7 +156,7 @@ export class NodeWorkers {
   async update(): Promise<UpdatePass | undefined> {
     const rings = this.currentRings();
     if (!rings) return undefined;
-    const common = { devices: this.devices, client: this.updateClient, logger: this.opts.logger };
+    const common = { devices: this.devices, client: this.updateClient, logger: this.opts.logger, signal: this.stopping.signal };
     const objects = await new ObjectUpdater({ ...common, ring: () => rings.container, objectsPerSecond: this.opts.settings.updaterObjectsPerSecond }).runOnce();
     const containerUpdater = new ContainerUpdater({ ...common, ring: () => rings.account });
     try {
@@ -159,6 +186,7 @@ export class NodeWorkers {
       reclaimAgeSeconds: s.reclaimAgeSeconds,
       processes: s.expirerProcesses,
       process: s.expirerProcess,
+      signal: this.stopping.signal,
     });
     return expirer.runOnce();
   }
@@ -176,8 +204,9 @@ export class NodeWorkers {
     }
   }
 
-  /** Stops the schedule (waiting for passes under way) and lets go of connections. */
+  /** Stops the passes under way (at their next object) and the schedule, and lets go of connections. */
   async close(): Promise<void> {
+    this.stopping.abort();
     await Promise.all(this.stoppers.splice(0).map((stop) => stop()));
     this.replicationClient.agent.destroy();
     this.updateClient.close();

@@ -5,15 +5,12 @@
 // marked X-Backend-Replication and name no container server, so no listing update and no
 // expirer entry is sent: the copy is of a write that already made those.
 import { open } from 'node:fs/promises';
-import type { Logger } from 'pino';
-import { backendRequest, discardResponse, finishUpload, openUpload, readSmallBody, writeChunk, type BackendClient, type Upload } from '../proxy/backend.ts';
+import { discardResponse, finishUpload, nodeName, openUpload, writeChunk, type Upload } from '../proxy/backend.ts';
 import type { RingDevice } from '../ring/types.ts';
 import { quarantineFile } from '../storage/quarantine.ts';
 import { Timestamp } from '../storage/timestamp.ts';
 import { splitObjectName, type LocalObject, type LocalObjectFile } from './local-object.ts';
-
-/** The remote device answered 507: unmounted or missing. The caller may try a handoff instead. */
-export class DeviceUnavailable extends Error {}
+import { DeviceUnavailable, type PeerClient } from './peer-client.ts';
 
 /** What the remote holds of the object, by timestamp. */
 interface RemoteState {
@@ -41,10 +38,7 @@ function metadataHeaders(metadata: Record<string, string>): Record<string, strin
 }
 
 export class ObjectPusher {
-  constructor(
-    private readonly client: BackendClient,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly peers: PeerClient) {}
 
   /** True when the remote holds the object at least as new as we do afterwards (nothing left to send). */
   async push(node: RingDevice, partition: number, obj: LocalObject): Promise<boolean> {
@@ -81,7 +75,7 @@ export class ObjectPusher {
   /** HEAD of the object on the remote; undefined when it cannot say (then nothing is sent this pass). */
   private async remoteState(node: RingDevice, partition: number, path: string): Promise<RemoteState | undefined> {
     const headers = { 'x-backend-replication': 'true', 'x-backend-open-expired': 'true' };
-    const res = await this.request(node, partition, 'HEAD', path, headers);
+    const res = await this.peers.request(node, partition, 'HEAD', path, { headers });
     if (!res) return undefined;
     const ts = (name: string) => {
       const t = Timestamp.tryParse(res.headers[name]);
@@ -93,7 +87,7 @@ export class ObjectPusher {
       return { data, meta: data && newest?.newerThan(data) ? newest : undefined };
     }
     if (res.status === 404) return { tombstone: ts('x-backend-timestamp') };
-    this.logger.warn({ node: `${node.ip}:${node.port}/${node.device}`, status: res.status, path }, 'replication: unexpected answer to HEAD');
+    this.peers.logger.warn({ node: nodeName(node), status: res.status, path }, 'replication: unexpected answer to HEAD');
     return undefined;
   }
 
@@ -118,7 +112,7 @@ export class ObjectPusher {
     let status: number;
     let upload: Upload | undefined;
     try {
-      upload = await openUpload(this.client, node, partition, path, headers);
+      upload = await openUpload(this.peers.backend, node, partition, path, { ...headers, 'user-agent': `${this.peers.agent} ${process.pid}` });
       if (upload.early) {
         status = upload.early.status;
         discardResponse(upload.early);
@@ -126,16 +120,16 @@ export class ObjectPusher {
       } else {
         if (data.dataLength > 0) {
           for await (const chunk of handle.createReadStream({ start: 0, end: data.dataLength - 1, autoClose: false })) {
-            await writeChunk(this.client, upload, chunk as Buffer);
+            await writeChunk(this.peers.backend, upload, chunk as Buffer);
           }
         }
-        const res = await finishUpload(this.client, upload);
+        const res = await finishUpload(this.peers.backend, upload);
         status = res.status;
         discardResponse(res);
       }
     } catch (err) {
       upload?.req.destroy();
-      this.logger.warn({ node: `${node.ip}:${node.port}/${node.device}`, err: (err as Error).message, path }, 'replication: PUT failed');
+      this.peers.logger.warn({ node: nodeName(node), err: (err as Error).message, path }, 'replication: PUT failed');
       return false;
     } finally {
       await handle.close();
@@ -143,30 +137,17 @@ export class ObjectPusher {
     if (status === 507) throw new DeviceUnavailable(node.device);
     if (status === 422) {
       const moved = await quarantineFile(obj.devicePath, 'objects', obj.dir.hash, data.path).catch(() => undefined);
-      this.logger.error({ file: data.path, quarantined: moved }, 'replication: our copy does not match its ETag; quarantined');
+      this.peers.logger.error({ file: data.path, quarantined: moved }, 'replication: our copy does not match its ETag; quarantined');
       return false;
     }
     return status === 201 || status === 409;
   }
 
   private async send(node: RingDevice, partition: number, method: string, path: string, headers: Record<string, string>, accepted: number[]): Promise<boolean> {
-    const res = await this.request(node, partition, method, path, { ...headers, 'x-backend-replication': 'true' });
+    const res = await this.peers.request(node, partition, method, path, { headers: { ...headers, 'x-backend-replication': 'true' } });
     if (!res) return false;
     if (accepted.includes(res.status)) return true;
-    this.logger.warn({ node: `${node.ip}:${node.port}/${node.device}`, status: res.status, method, path, body: res.body.slice(0, 200) }, 'replication: request refused');
+    this.peers.logger.warn({ node: nodeName(node), status: res.status, method, path, body: res.body.toString('utf8').slice(0, 200) }, 'replication: request refused');
     return false;
-  }
-
-  private async request(node: RingDevice, partition: number, method: string, path: string, headers: Record<string, string>) {
-    try {
-      const res = await backendRequest(this.client, node, partition, method, path, { headers: { ...headers, 'user-agent': `object-replicator ${process.pid}` } });
-      const body = (await readSmallBody(res, 4096)).toString('utf8');
-      if (res.status === 507) throw new DeviceUnavailable(node.device);
-      return { status: res.status, headers: res.headers, body };
-    } catch (err) {
-      if (err instanceof DeviceUnavailable) throw err;
-      this.logger.warn({ node: `${node.ip}:${node.port}/${node.device}`, err: (err as Error).message, method, path }, 'replication: node unreachable');
-      return undefined;
-    }
   }
 }

@@ -13,13 +13,21 @@ export class RateLimiter {
     private readonly clock: () => number = () => performance.now(),
   ) {}
 
-  /** Resolves when `units` more may go. */
-  async wait(units = 1): Promise<void> {
-    if (!(this.perSecond > 0) || units <= 0) return;
+  /**
+   * Resolves when `units` more may go, or as soon as `signal` aborts: a pass being stopped
+   * must not sit out its budget first (the caller sees the signal and goes no further).
+   */
+  async wait(units = 1, signal?: AbortSignal): Promise<void> {
+    if (!(this.perSecond > 0) || units <= 0 || signal?.aborted) return;
     const now = this.clock();
     if (this.next < now - this.bufferMs) this.next = now - this.bufferMs;
     const delay = this.next - now;
     this.next += (units * 1000) / this.perSecond;
-    if (delay > 0) await sleep(delay);
+    if (delay <= 0) return;
+    try {
+      await sleep(delay, undefined, { signal });
+    } catch (err) {
+      if (!signal?.aborted) throw err;
+    }
   }
 }

@@ -4,18 +4,12 @@
 // it forever would cost an inode per deleted object. Orphan .meta files (their .data gone, by
 // quarantine say) go at the same age. Only the names listed are removed: a write landing
 // meanwhile brings a new name and stays.
-import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { listDir } from '../storage/list-dir.ts';
 import { chooseOnDiskState, parseObjectFileName } from '../storage/object/ondisk.ts';
-import { listDir, pruneEmpty, type HashDir } from './walk.ts';
+import { pruneEmpty, unlinkQuietly, type HashDir } from './walk.ts';
 
 export const DEFAULT_RECLAIM_AGE_SECONDS = 7 * 86_400;
-
-async function unlinkQuietly(path: string): Promise<void> {
-  await unlink(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
-}
 
 /** Cleans one hash directory; true when it is gone afterwards (nothing of the object left). */
 export async function reclaimHashDir(dir: HashDir, objectsDir: string, nowSeconds: number, reclaimAgeSeconds: number): Promise<boolean> {

@@ -5,7 +5,7 @@
 // took it, or rewritten with the ones that did, so they are not asked again. A newer update
 // for the same object makes older ones pointless: those are removed unsent. A file that
 // cannot be read is quarantined to <device>/quarantined/objects/.
-import { rename, unlink, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { address } from '../ring/ring-data.ts';
@@ -14,11 +14,12 @@ import type { BackendClient } from '../storage/backend-client.ts';
 import type { DeviceSet } from '../storage/devices.ts';
 import { writeFileDurably } from '../storage/durable-file.ts';
 import { ASYNC_PENDING_DIR, tmpDir } from '../storage/layout.ts';
+import { listDir } from '../storage/list-dir.ts';
 import type { AsyncPendingUpdate } from '../storage/object/container-updates.ts';
 import { QUARANTINE_DIR } from '../storage/quarantine.ts';
 import { backendPath, SERVER_TYPE_HEADER } from '../storage/request-path.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { isSuffix, listDir, removeIfEmpty } from './walk.ts';
+import { isSuffix, removeIfEmpty, unlinkQuietly } from './walk.ts';
 
 /** An async_pending file as the updater keeps it: the server's fields, plus the container devices that have taken it. */
 interface PendingFile extends AsyncPendingUpdate {
@@ -33,6 +34,8 @@ export interface UpdaterOptions {
   logger: Logger;
   /** updates sent per second (Swift's objects_per_second, 50) */
   objectsPerSecond?: number;
+  /** stops a pass in progress at the next update (the storage server is shutting down) */
+  signal?: AbortSignal;
 }
 
 export interface UpdaterStats {
@@ -55,9 +58,13 @@ export class ObjectUpdater {
     this.limiter = new RateLimiter(opts.objectsPerSecond ?? 50);
   }
 
+  private get stopped(): boolean {
+    return this.opts.signal?.aborted === true;
+  }
+
   async runOnce(): Promise<UpdaterStats> {
     const stats: UpdaterStats = { successes: 0, failures: 0, outdated: 0, quarantined: 0 };
-    for (const name of this.opts.devices.names) {
+    devices: for (const name of this.opts.devices.names) {
       const devicePath = this.opts.devices.path(name);
       if (devicePath === undefined) continue;
       const root = join(devicePath, ASYNC_PENDING_DIR);
@@ -76,7 +83,8 @@ export class ObjectUpdater {
             continue;
           }
           lastHash = hash;
-          await this.limiter.wait();
+          await this.limiter.wait(1, this.opts.signal);
+          if (this.stopped) break devices;
           try {
             await this.process(devicePath, path, stats);
           } catch (err) {
@@ -87,7 +95,7 @@ export class ObjectUpdater {
         await removeIfEmpty(suffixDir);
       }
     }
-    this.opts.logger.info(stats, 'object update pass done');
+    this.opts.logger.info(stats, `object update pass ${this.stopped ? 'stopped' : 'done'}`);
     return stats;
   }
 
@@ -142,10 +150,4 @@ export class ObjectUpdater {
       await writeFileDurably(tmpDir(devicePath), path, Buffer.from(JSON.stringify(rewritten)));
     }
   }
-}
-
-async function unlinkQuietly(path: string): Promise<void> {
-  await unlink(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
 }

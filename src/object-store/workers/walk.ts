@@ -1,19 +1,11 @@
 // Walking a device's directories (see storage/README.md): objects/<partition>/<suffix>/<hash>/,
 // containers|accounts/<partition>/<suffix>/<hash>/<hash>.db, async_pending/<suffix>/<file>.
 // Anything that does not look like ours (a stray file, a partition that is not a number) is
-// passed over, and a directory that vanishes mid-walk (a replicator removed it) is not an error.
-import { readdir, rmdir } from 'node:fs/promises';
+// passed over, and a directory or file that vanishes mid-walk (a replicator removed it) is
+// not an error.
+import { rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-
-export async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw err;
-  }
-}
+import { listDir } from '../storage/list-dir.ts';
 
 /** Removes `dir` if it is empty; false when it is not (or is already gone). */
 export async function removeIfEmpty(dir: string): Promise<boolean> {
@@ -25,6 +17,13 @@ export async function removeIfEmpty(dir: string): Promise<boolean> {
     if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT' || code === 'ENOTDIR') return false;
     throw err;
   }
+}
+
+/** Removes a file; one already gone is fine. */
+export async function unlinkQuietly(path: string): Promise<void> {
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
 }
 
 export const isPartition = (name: string) => /^\d+$/.test(name);
@@ -54,6 +53,19 @@ export async function* hashDirs(partitionDir: string, partition: number, suffixe
 /** Every <hash> directory under <device>/<kind dir>, partition by partition. */
 export async function* allHashDirs(kindDir: string): AsyncGenerator<HashDir> {
   for (const partition of await partitions(kindDir)) yield* hashDirs(join(kindDir, String(partition)), partition);
+}
+
+export interface DbFile extends HashDir {
+  /** <path>/<hash>.db */
+  file: string;
+}
+
+/** Every account or container database under <device>/<kind dir>: the <hash> directories holding a <hash>.db. */
+export async function* databases(kindDir: string): AsyncGenerator<DbFile> {
+  for await (const dir of allHashDirs(kindDir)) {
+    const name = `${dir.hash}.db`;
+    if ((await listDir(dir.path)).includes(name)) yield { ...dir, file: join(dir.path, name) };
+  }
 }
 
 /** Removes the <hash>, <suffix> and <partition> directories above a removed file, as far as each is empty. */
