@@ -3,11 +3,12 @@
 // gone. With X-Newest every node is asked and the newest copy wins (Swift's GETorHEAD_base).
 import type { SwiftResponse } from '../pipeline.ts';
 import type { Ring } from '../ring/types.ts';
+import { Timestamp } from '../storage/timestamp.ts';
 import { backendRequest, discardResponse, nodeName, readSmallBody, watchBody, type BackendClient, type BackendResponse } from './backend.ts';
 import { NodeIter } from './nodes.ts';
 import { bestResponse, quorumSize, type NodeResult } from './quorum.ts';
 import { passOnHeaders } from './responses.ts';
-import { compareTimestamps, httpDate } from './timestamp.ts';
+import { headerTimestamp } from './timestamp.ts';
 
 export interface ReadOptions {
   serverType: 'account' | 'container' | 'object';
@@ -27,8 +28,8 @@ function isGoodStatus(status: number, serverType: ReadOptions['serverType']): bo
 }
 
 /** The time a copy was written, to pick the newest and to compare with tombstones. */
-function sourceTimestamp(headers: Record<string, string>): string {
-  return headers['x-backend-data-timestamp'] ?? headers['x-backend-timestamp'] ?? headers['x-put-timestamp'] ?? headers['x-timestamp'] ?? '0';
+function sourceTimestamp(headers: Record<string, string>): Timestamp {
+  return headerTimestamp(headers['x-backend-data-timestamp'] ?? headers['x-backend-timestamp'] ?? headers['x-put-timestamp'] ?? headers['x-timestamp']);
 }
 
 /** The client's response built from the chosen node's: its status and headers, its body streamed. */
@@ -38,7 +39,7 @@ async function sourceResponse(client: BackendClient, source: BackendResponse, op
   headers['accept-ranges'] = 'bytes';
   // a container was last modified when it was last PUT or POSTed (its listing changes do not count)
   if (opts.serverType === 'container' && !headers['last-modified'] && source.headers['x-put-timestamp']) {
-    headers['last-modified'] = httpDate(source.headers['x-put-timestamp']);
+    headers['last-modified'] = headerTimestamp(source.headers['x-put-timestamp']).httpDate;
   }
   if (source.headers['content-type']) headers['content-type'] = source.headers['content-type'];
   const streamed = method === 'GET' && (source.status === 200 || source.status === 206);
@@ -59,8 +60,8 @@ async function sourceResponse(client: BackendClient, source: BackendResponse, op
 export async function readFromNodes(client: BackendClient, ring: Ring, partition: number, opts: ReadOptions): Promise<SwiftResponse> {
   const nodes = new NodeIter(ring, partition);
   const errors: NodeResult[] = [];
-  let sources: { res: BackendResponse; timestamp: string }[] = [];
-  let latestTombstone = '0';
+  let sources: { res: BackendResponse; timestamp: Timestamp }[] = [];
+  let latestTombstone = Timestamp.zero();
 
   for (let choice = nodes.next(); choice; choice = nodes.next()) {
     let res: BackendResponse;
@@ -78,7 +79,7 @@ export async function readFromNodes(client: BackendClient, ring: Ring, partition
         continue;
       }
       const timestamp = sourceTimestamp(res.headers);
-      if (compareTimestamps(timestamp, latestTombstone) >= 0) {
+      if (!latestTombstone.newerThan(timestamp)) {
         sources.push({ res, timestamp });
         if (!opts.newest) break;
       } else {
@@ -86,7 +87,8 @@ export async function readFromNodes(client: BackendClient, ring: Ring, partition
       }
       continue;
     }
-    const noTombstone = !Number(res.headers['x-backend-timestamp'] ?? '0');
+    const tombstone = headerTimestamp(res.headers['x-backend-timestamp']);
+    const noTombstone = !tombstone.newerThan(Timestamp.zero());
     if (choice.handoff && (res.status >= 500 || res.status === 404) && noTombstone) {
       // a handoff that never held the data knows nothing about it
       discardResponse(res);
@@ -94,17 +96,15 @@ export async function readFromNodes(client: BackendClient, ring: Ring, partition
     }
     if (res.status >= 500) client.logger.warn({ node: nodeName(choice.node), status: res.status, path: opts.path }, 'storage node error');
     errors.push({ status: res.status, headers: res.headers, body: await readSmallBody(res), node: choice.node, handoff: choice.handoff });
-    if (opts.serverType === 'object' && res.status === 404 && compareTimestamps(res.headers['x-backend-timestamp'], latestTombstone) > 0) {
-      latestTombstone = res.headers['x-backend-timestamp']!;
-    }
+    if (opts.serverType === 'object' && res.status === 404 && tombstone.newerThan(latestTombstone)) latestTombstone = tombstone;
   }
 
   // A copy older than a deletion seen elsewhere is a stale replica, not the object.
-  const stale = sources.filter((s) => compareTimestamps(s.timestamp, latestTombstone) < 0);
+  const stale = sources.filter((s) => latestTombstone.newerThan(s.timestamp));
   for (const s of stale) discardResponse(s.res);
   sources = sources.filter((s) => !stale.includes(s));
   if (sources.length) {
-    sources.sort((a, b) => compareTimestamps(a.timestamp, b.timestamp));
+    sources.sort((a, b) => a.timestamp.compare(b.timestamp));
     const chosen = sources.pop()!;
     for (const s of sources) discardResponse(s.res);
     return sourceResponse(client, chosen.res, opts);
