@@ -82,6 +82,11 @@ export function checkMetadata(headers: Record<string, string>, target: MetadataT
   return undefined;
 }
 
+/** A header or form value as Python's int() reads it (a sign and blanks around allowed); undefined when it is no integer. */
+export function parseInteger(value: string): number | undefined {
+  return /^\s*[-+]?\d+\s*$/.test(value) ? Number(value) : undefined;
+}
+
 /** Swift keeps delete-at times as whole seconds, ten digits wide. */
 export function normalizeDeleteAt(seconds: number): string {
   return String(Math.min(Math.max(0, Math.trunc(seconds)), 9999999999)).padStart(10, '0');
@@ -93,15 +98,17 @@ export function normalizeDeleteAt(seconds: number): string {
  */
 export function applyDeleteHeaders(headers: Record<string, string>, now: number): SwiftResponse | undefined {
   if (headers['x-delete-after'] !== undefined) {
-    if (!/^\s*[-+]?\d+\s*$/.test(headers['x-delete-after'])) return textResponse(400, 'Non-integer X-Delete-After');
-    const at = Number(normalizeDeleteAt(now + Number(headers['x-delete-after'])));
+    const after = parseInteger(headers['x-delete-after']);
+    if (after === undefined) return textResponse(400, 'Non-integer X-Delete-After');
+    const at = Number(normalizeDeleteAt(now + after));
     if (at <= now) return textResponse(400, 'X-Delete-After in past');
     headers['x-delete-at'] = normalizeDeleteAt(at);
     delete headers['x-delete-after'];
   }
   if (headers['x-delete-at'] !== undefined) {
-    if (!/^\s*[-+]?\d+\s*$/.test(headers['x-delete-at'])) return textResponse(400, 'Non-integer X-Delete-At');
-    const at = normalizeDeleteAt(Number(headers['x-delete-at']));
+    const given = parseInteger(headers['x-delete-at']);
+    if (given === undefined) return textResponse(400, 'Non-integer X-Delete-At');
+    const at = normalizeDeleteAt(given);
     if (Number(at) <= now) return textResponse(400, 'X-Delete-At in past');
     headers['x-delete-at'] = at;
   }

@@ -32,7 +32,7 @@ import { objectStoreSection } from './settings.ts';
 import { createStorageHandler } from './storage/server.ts';
 import { s3Api } from './s3/s3api.ts';
 import { s3Token } from './s3/s3token.ts';
-import { NodeWorkers } from './workers/node-workers.ts';
+import { NodeWorkers, nodeWorkerSettings } from './workers/node-workers.ts';
 
 export interface ObjectStoreProxyOptions {
   config: Config;
@@ -148,17 +148,7 @@ export async function createObjectStoreStorage(opts: ObjectStoreStorageOptions):
     hash: { prefix: s.hash_path_prefix, suffix: s.hash_path_suffix },
     port: () => (app.server.address() as AddressInfo | null)?.port,
     logger: opts.logger,
-    settings: {
-      intervals: { replicate: s.replicator_interval, audit: s.auditor_interval, update: s.updater_interval, expire: s.expirer_interval },
-      reclaimAgeSeconds: s.reclaim_age,
-      auditorFilesPerSecond: s.auditor_files_per_second,
-      auditorBytesPerSecond: s.auditor_bytes_per_second,
-      updaterObjectsPerSecond: s.updater_objects_per_second,
-      expirerProcesses: s.expirer_processes,
-      expirerProcess: s.expirer_process,
-      nodeTimeoutMs: s.node_timeout_ms,
-      connTimeoutMs: s.conn_timeout_ms,
-    },
+    settings: nodeWorkerSettings(opts.config),
   });
   workers.start();
   return {

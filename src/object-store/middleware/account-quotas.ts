@@ -5,6 +5,7 @@
 // An object PUT that would go past a quota is a 413 "Upload exceeds quota."; resellers are not
 // held to quotas. Per-policy quotas are not offered: there is one storage policy.
 import type { Capabilities } from '../capabilities.ts';
+import { parseInteger } from '../constraints.ts';
 import { parseSwiftPath } from '../path.ts';
 import type { Handler, Middleware, SwiftRequest, SwiftResponse } from '../pipeline.ts';
 import { accountInfo } from './backend-info.ts';
@@ -15,8 +16,7 @@ const QUOTAS = ['quota-bytes', 'quota-count'] as const;
 
 /** A stored quota; -1 (none) when unset or unreadable. */
 function quotaValue(value: string | undefined): number {
-  if (value === undefined || !/^\s*[+-]?\d+\s*$/.test(value)) return -1;
-  return Number(value);
+  return (value === undefined ? undefined : parseInteger(value)) ?? -1;
 }
 
 export function accountQuotas(opts: { capabilities?: Capabilities } = {}): Middleware {

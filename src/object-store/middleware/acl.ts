@@ -3,6 +3,7 @@
 // `.r:.example.com` a domain, `.r:-host` a refusal, applied in order), the listing switch
 // `.rlistings`, or a group that the auth middleware matches against the caller
 // (`<project>:<user>` with ids, names or `*`, or a role name).
+import { tryDecodeURIComponent } from './quote.ts';
 
 export class AclError extends Error {}
 
@@ -55,17 +56,9 @@ export function parseAcl(acl: string | undefined): ParsedAcl {
   if (!acl) return parsed;
   for (const item of acl.split(',')) {
     if (item.startsWith('.r:')) parsed.referrers.push(item.slice(3));
-    else parsed.groups.push(unquote(item));
+    else parsed.groups.push(tryDecodeURIComponent(item));
   }
   return parsed;
-}
-
-function unquote(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value; // a stray % is taken literally
-  }
 }
 
 /** The host a Referer header names, lower case; 'unknown' when it names none. */

@@ -18,7 +18,3 @@ export function containerInfo(req: SwiftRequest, next: Handler): Promise<Contain
   const p = parseSwiftPath(req.path)!;
   return getContainerInfo(req, next, p.account, p.container!);
 }
-
-export function isSuccess(status: number): boolean {
-  return status >= 200 && status < 300;
-}

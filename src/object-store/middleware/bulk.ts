@@ -15,10 +15,11 @@ import type { Capabilities } from '../capabilities.ts';
 import { MAX_CONTAINER_NAME_LENGTH, MAX_FILE_SIZE, MAX_OBJECT_NAME_LENGTH } from '../constraints.ts';
 import { parseSwiftPath } from '../path.ts';
 import { discardBody, subrequest, type Handler, type Middleware, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
+import { isSuccess } from '../proxy/responses.ts';
 import { ByteReader, requestReader, trimSpace } from './byte-reader.ts';
-import { deleteAll, type DeleteTarget } from './delete-report.ts';
+import { DELETE_START, deleteAll, type DeleteTarget } from './delete-report.ts';
 import { quote, strictUtf8, unquoteToBytes } from './quote.ts';
-import { BadAcceptError, bestMatch, heartbeatBody, REPORT_FORMATS, reportBody } from './report.ts';
+import { failureReport, RunError, streamedReport, type Report, type ReportFields } from './report.ts';
 import { bodyResponse, statusLine } from './responses.ts';
 import { readTar, TarError, type TarEntry } from './tar.ts';
 
@@ -44,24 +45,7 @@ const MAX_PATH_LENGTH = MAX_OBJECT_NAME_LENGTH + MAX_CONTAINER_NAME_LENGTH + 2;
 
 const ARCHIVE_TYPES: Record<string, 'tar' | 'gz' | 'bz2'> = { tar: 'tar', 'tar.gz': 'gz', 'tar.bz2': 'bz2' };
 
-/** Ends a bulk run early with this status and message as its report (Swift raises an HTTPException). */
-class RunError extends Error {
-  constructor(
-    readonly status: number,
-    message = '',
-  ) {
-    super(message);
-  }
-}
-
-type Fields = Record<string, string | number>;
-
-const EXTRACT_START: Fields = { 'Response Status': statusLine(201), 'Response Body': '', 'Number Files Created': 0 };
-const DELETE_START: Fields = { 'Response Status': statusLine(200), 'Response Body': '', 'Number Deleted': 0, 'Number Not Found': 0 };
-interface Report {
-  fields: Fields;
-  errors: [string, string][];
-}
+const EXTRACT_START: ReportFields = { 'Response Status': statusLine(201), 'Response Body': '', 'Number Files Created': 0 };
 
 export function bulk(opts: BulkOptions = {}): Middleware {
   const config = {
@@ -76,24 +60,8 @@ export function bulk(opts: BulkOptions = {}): Middleware {
   opts.capabilities?.register('bulk_delete', { max_deletes_per_request: config.maxDeletes, max_failed_deletes: config.maxFailedDeletes });
 
   /** 200 now, the report when `run` is done; then the request body is let go. */
-  const reply = (req: SwiftRequest, rootTag: string, start: Fields, run: () => Promise<Report>, release: () => void): SwiftResponse => {
-    let format: string | undefined;
-    try {
-      format = bestMatch(req.headers.accept, REPORT_FORMATS);
-    } catch (err) {
-      if (!(err instanceof BadAcceptError)) throw err;
-    }
-    const outcome = format ? guarded(start, run) : Promise.resolve(failure(start, 406));
-    const report = outcome.finally(release).then(
-      ({ fields, errors }) => reportBody(format, fields, errors, rootTag),
-      (err) => {
-        opts.logger?.error({ err }, `bulk ${rootTag} failed`);
-        return reportBody(format, failure(start, 500).fields, [], rootTag);
-      },
-    );
-    const firstBeat = format?.endsWith('/xml') ? '<?xml version="1.0" encoding="UTF-8"?>\n' : ' ';
-    return { status: 200, headers: { 'content-type': format ?? 'text/html; charset=UTF-8' }, body: heartbeatBody(report, config.yieldFrequency, { firstBeat }) };
-  };
+  const reply = (req: SwiftRequest, rootTag: string, start: ReportFields, run: () => Promise<Report>, release: () => void): SwiftResponse =>
+    streamedReport(req.headers.accept, run, { start, rootTag, yieldFrequency: config.yieldFrequency, name: `bulk ${rootTag}`, logger: opts.logger, release });
 
   return (next: Handler): Handler => async (req) => {
     const extract = req.query.get('extract-archive');
@@ -110,20 +78,6 @@ export function bulk(opts: BulkOptions = {}): Middleware {
     }
     return next(req);
   };
-}
-
-function failure(empty: Fields, status: number, message = '', errors: [string, string][] = []): Report {
-  return { fields: { ...empty, 'Response Status': statusLine(status), 'Response Body': message }, errors };
-}
-
-/** A RunError becomes the report; anything else is the 500 `reply` makes of it. */
-async function guarded(empty: Fields, run: () => Promise<Report>): Promise<Report> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof RunError) return failure(empty, err.status, err.message);
-    throw err;
-  }
 }
 
 function lengthKnown(req: SwiftRequest): boolean {
@@ -235,22 +189,22 @@ async function extractArchive(req: SwiftRequest, next: Handler, reader: ByteRead
   const base = [path.container, path.object].filter((p) => p !== undefined).join('/').replace(/\/+$/, '');
   const run = new Extraction(req, next, path.version, path.account, base, config);
   // what was done so far stays in the report, whatever stops the run
-  const sofar = (): Fields => ({ ...EXTRACT_START, 'Number Files Created': run.created });
+  const sofar = (): ReportFields => ({ ...EXTRACT_START, 'Number Files Created': run.created });
   try {
     for await (const entry of readTar(reader)) {
       if (run.failed.length >= config.maxFailedExtractions) break;
       if (entry.isFile) await run.extract(entry);
     }
   } catch (err) {
-    if (err instanceof RunError) return failure(sofar(), err.status, err.message, run.failed);
+    if (err instanceof RunError) return failureReport(sofar(), err.status, err.message, run.failed);
     const problem = archiveProblem(err);
-    if (problem !== undefined) return failure(sofar(), 400, `Invalid Tar File: ${problem}`, run.failed);
+    if (problem !== undefined) return failureReport(sofar(), 400, `Invalid Tar File: ${problem}`, run.failed);
     // the client stopped sending: nobody is left to read the report
-    if (err !== undefined && err === reader.error) return failure(sofar(), 499, '', run.failed);
+    if (err !== undefined && err === reader.error) return failureReport(sofar(), 499, '', run.failed);
     throw err;
   }
-  if (run.failed.length) return failure(sofar(), run.failedStatus, '', run.failed);
-  if (run.created === 0) return failure(EXTRACT_START, 400, 'Invalid Tar File: No Valid Files');
+  if (run.failed.length) return failureReport(sofar(), run.failedStatus, '', run.failed);
+  if (run.created === 0) return failureReport(EXTRACT_START, 400, 'Invalid Tar File: No Valid Files');
   return { fields: sofar(), errors: [] };
 }
 
@@ -317,7 +271,7 @@ class Extraction {
     }));
     discardBody(res);
     this.#accessed.add(container);
-    if (res.status >= 200 && res.status < 300) {
+    if (isSuccess(res.status)) {
       this.created++;
       return;
     }
@@ -334,11 +288,11 @@ class Extraction {
   async #ensureContainer(path: string): Promise<'exists' | 'created' | number> {
     const head = await this.next(subrequest(this.req, { method: 'HEAD', path, headers: {}, source: 'EA' }));
     discardBody(head);
-    if (head.status >= 200 && head.status < 300) return 'exists';
+    if (isSuccess(head.status)) return 'exists';
     if (head.status !== 404) return head.status;
     const put = await this.next(subrequest(this.req, { method: 'PUT', path, headers: {}, source: 'EA' }));
     discardBody(put);
-    return put.status >= 200 && put.status < 300 ? 'created' : put.status;
+    return isSuccess(put.status) ? 'created' : put.status;
   }
 }
 

@@ -6,7 +6,8 @@
 import type { Capabilities } from '../capabilities.ts';
 import { parseSwiftPath } from '../path.ts';
 import type { Handler, Middleware, SwiftRequest, SwiftResponse } from '../pipeline.ts';
-import { containerInfo, isSuccess, type ContainerInfo } from './backend-info.ts';
+import { isSuccess } from '../proxy/responses.ts';
+import { containerInfo, type ContainerInfo } from './backend-info.ts';
 import { bodyResponse } from './responses.ts';
 
 const DIGITS = /^\d+$/;

@@ -62,6 +62,13 @@ describe('server-side copy', () => {
     assert.equal(head.headers['x-object-meta-kept'], undefined);
     assert.equal(head.headers['x-object-meta-only'], 'this');
     assert.equal((await cluster.call('GET', '/v1/AUTH_cp/dst/fresh')).text, 'the original bytes');
+
+    // system metadata is the middlewares' state of the data: it travels even with fresh metadata
+    await cluster.call('PUT', `${src}/stateful`, { body: 'state', headers: { 'x-object-sysmeta-state': 'kept', 'x-object-meta-user': 'dropped' } });
+    await cluster.call('PUT', '/v1/AUTH_cp/dst/fresh-state', { headers: { 'x-copy-from': 'src/stateful', 'content-length': '0', 'x-fresh-metadata': 'true' } });
+    head = await cluster.call('HEAD', '/v1/AUTH_cp/dst/fresh-state');
+    assert.equal(head.headers['x-object-sysmeta-state'], 'kept');
+    assert.equal(head.headers['x-object-meta-user'], undefined);
   });
 
   test('across accounts: Destination-Account and X-Copy-From-Account', async () => {

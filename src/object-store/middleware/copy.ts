@@ -6,8 +6,9 @@
 // the client's own headers win either way.
 import { checkNameFormat, MAX_FILE_SIZE } from '../constraints.ts';
 import { subrequest, textResponse, type Handler, type Middleware, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
-import { isTrue } from '../proxy/headers.ts';
-import { quote } from './quote.ts';
+import { isSuccess, ResponseError } from '../proxy/responses.ts';
+import { isObjectTransientSysmeta, isSysMeta, isSysOrUserMeta, isTrue } from '../storage/header-families.ts';
+import { quote, tryDecodeURIComponent } from './quote.ts';
 
 interface ObjectPath {
   version: string;
@@ -21,10 +22,6 @@ function objectPath(path: string): ObjectPath | undefined {
   return m ? { version: m[1]!, account: m[2]!, container: m[3]!, object: m[4]! } : undefined;
 }
 
-const isUserOrSysMeta = (name: string) => /^x-object-(meta|sysmeta)-./.test(name);
-const isSysMeta = (name: string) => /^x-object-sysmeta-./.test(name);
-const isTransientSysMeta = (name: string) => /^x-object-transient-sysmeta-./.test(name);
-
 /** Source headers that describe the response or the source's own identity, not the object's metadata. */
 const NOT_COPIED = new Set([
   'x-static-large-object', 'x-object-manifest', 'etag', 'content-type', 'x-timestamp', 'content-length', 'transfer-encoding',
@@ -37,34 +34,17 @@ function dropBody(res: SwiftResponse): void {
   if (body && typeof body !== 'string' && !Buffer.isBuffer(body) && !body.readableEnded) body.destroy();
 }
 
-class CopyError extends Error {
-  constructor(readonly response: SwiftResponse) {
-    super(String(response.status));
-  }
-}
-
 /** "<container>/<object>" from a header (%-quoted, a leading slash optional); 412 with `message` otherwise. */
 function containerAndObject(value: string, message: string): { container: string; object: string } {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(value);
-  } catch {
-    decoded = value;
-  }
-  const m = /^\/?([^/]+)\/(.+)$/.exec(decoded);
-  if (!m) throw new CopyError(textResponse(412, message));
+  const m = /^\/?([^/]+)\/(.+)$/.exec(tryDecodeURIComponent(value));
+  if (!m) throw new ResponseError(textResponse(412, message));
   return { container: m[1]!, object: m[2]! };
 }
 
 function accountFromHeader(value: string): string {
-  let account: string;
-  try {
-    account = decodeURIComponent(value);
-  } catch {
-    account = value;
-  }
+  const account = tryDecodeURIComponent(value);
   const bad = checkNameFormat(account, 'Account');
-  if (bad) throw new CopyError(bad);
+  if (bad) throw new ResponseError(bad);
   return account;
 }
 
@@ -82,7 +62,7 @@ async function fetchSource(next: Handler, req: SwiftRequest, sourcePath: string)
   const length = source.headers['content-length'];
   if (length === undefined || Number(length) > MAX_FILE_SIZE) {
     dropBody(source);
-    throw new CopyError(textResponse(413, 'Your request is too large.'));
+    throw new ResponseError(textResponse(413, 'Your request is too large.'));
   }
   return source;
 }
@@ -93,7 +73,7 @@ function sinkHeaders(req: SwiftRequest, source: SwiftResponse): Record<string, s
   if (isTrue(req.headers['x-fresh-metadata'])) {
     // fresh user metadata, but system metadata (middlewares' state) travels with the data
     headers = { ...req.headers };
-    for (const [name, value] of Object.entries(source.headers)) if (isSysMeta(name) && req.headers[name] === undefined) headers[name] = value;
+    for (const [name, value] of Object.entries(source.headers)) if (isSysMeta('object', name) && req.headers[name] === undefined) headers[name] = value;
   } else {
     headers = {};
     for (const [name, value] of Object.entries(source.headers)) {
@@ -147,13 +127,13 @@ async function copyObject(next: Handler, req: SwiftRequest, dest: ObjectPath): P
     source: 'SSC',
   }));
   dropBody(source);
-  if (put.status >= 200 && put.status < 300) {
+  if (isSuccess(put.status)) {
     put.headers['x-copied-from-account'] = quote(srcAccount);
     put.headers['x-copied-from'] = quote(`${container}/${object}`);
     if (source.headers['last-modified']) put.headers['x-copied-from-last-modified'] = source.headers['last-modified'];
     if (source.headers['x-object-version-id']) put.headers['x-copied-from-version-id'] = source.headers['x-object-version-id'];
     for (const [name, value] of Object.entries(headers)) {
-      if (isUserOrSysMeta(name) || isTransientSysMeta(name) || name === 'x-delete-at') put.headers[name] = value;
+      if (isSysOrUserMeta('object', name) || isObjectTransientSysmeta(name) || name === 'x-delete-at') put.headers[name] = value;
     }
   }
   return put;
@@ -161,7 +141,7 @@ async function copyObject(next: Handler, req: SwiftRequest, dest: ObjectPath): P
 
 /** COPY /v1/a/c/o with Destination: c2/o2 (and Destination-Account) is PUT /v1/a2/c2/o2 with X-Copy-From: c/o. */
 function copyAsPut(req: SwiftRequest, path: ObjectPath): ObjectPath {
-  if (!req.headers['destination']) throw new CopyError(textResponse(412, 'Destination header required'));
+  if (!req.headers['destination']) throw new ResponseError(textResponse(412, 'Destination header required'));
   let account = path.account;
   if (req.headers['destination-account'] !== undefined) {
     account = accountFromHeader(req.headers['destination-account']);
@@ -186,7 +166,7 @@ export function copy(): Middleware {
     try {
       return await copyObject(next, req, isCopy ? copyAsPut(req, path) : path);
     } catch (err) {
-      if (err instanceof CopyError) return err.response;
+      if (err instanceof ResponseError) return err.response;
       throw err;
     }
   };

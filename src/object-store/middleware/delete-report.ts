@@ -3,7 +3,9 @@
 // caller, a few at a time, a missing object counted rather than failed.
 import { parseSwiftPath } from '../path.ts';
 import { discardBody, subrequest, type Handler, type SwiftRequest } from '../pipeline.ts';
+import { isSuccess } from '../proxy/responses.ts';
 import { quote } from './quote.ts';
+import { RunError, type Report, type ReportFields } from './report.ts';
 import { statusLine } from './responses.ts';
 
 export interface DeleteTarget {
@@ -13,20 +15,8 @@ export interface DeleteTarget {
   error?: { code: number; message: string };
 }
 
-/** Ends the whole run with this status and body in the report (Swift raises an HTTPException). */
-export class DeleteRunError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface DeleteReport {
-  fields: Record<string, string | number>;
-  errors: [string, string][];
-}
+/** A delete report before anything is deleted. */
+export const DELETE_START: Readonly<ReportFields> = { 'Response Status': statusLine(200), 'Response Body': '', 'Number Deleted': 0, 'Number Not Found': 0 };
 
 export interface DeleteRunOptions {
   source: string;
@@ -35,14 +25,17 @@ export interface DeleteRunOptions {
   maxFailures?: number;
 }
 
-/** Deletes every target (paths under the request's account) and reports as bulk delete does. */
-export async function deleteAll(req: SwiftRequest, next: Handler, targets: AsyncIterable<DeleteTarget>, opts: DeleteRunOptions): Promise<DeleteReport> {
+/**
+ * Deletes every target (paths under the request's account) and reports as bulk delete does; a
+ * RunError from `targets` ends the run with its status.
+ */
+export async function deleteAll(req: SwiftRequest, next: Handler, targets: AsyncIterable<DeleteTarget>, opts: DeleteRunOptions): Promise<Report> {
   const { version, account } = parseSwiftPath(req.path)!;
-  const fields: Record<string, string | number> = { 'Response Status': statusLine(200), 'Response Body': '', 'Number Deleted': 0, 'Number Not Found': 0 };
+  const fields: ReportFields = { ...DELETE_START };
   const errors: [string, string][] = [];
   const maxFailures = opts.maxFailures ?? 1000;
   let failedStatus = 400;
-  let stopped: DeleteRunError | undefined;
+  let stopped: RunError | undefined;
   const add = (key: string) => (fields[key] = Number(fields[key]) + 1);
 
   const iterator = targets[Symbol.asyncIterator]();
@@ -52,7 +45,7 @@ export async function deleteAll(req: SwiftRequest, next: Handler, targets: Async
       try {
         step = await iterator.next();
       } catch (err) {
-        if (!(err instanceof DeleteRunError)) throw err;
+        if (!(err instanceof RunError)) throw err;
         stopped ??= err;
         return;
       }
@@ -66,14 +59,14 @@ export async function deleteAll(req: SwiftRequest, next: Handler, targets: Async
         const path = `/${version}/${account}/${name.replace(/^\/+/, '')}`;
         const res = await next(subrequest(req, { method: 'DELETE', path, headers: {}, source: opts.source }));
         discardBody(res);
-        if (res.status >= 200 && res.status < 300) add('Number Deleted');
+        if (isSuccess(res.status)) add('Number Deleted');
         else if (res.status === 404) add('Number Not Found');
         else {
           if (res.status >= 500) failedStatus = 502;
           errors.push([quote(name), statusLine(res.status)]);
         }
       }
-      if (errors.length >= maxFailures) stopped ??= new DeleteRunError(400, 'Max delete failures exceeded');
+      if (errors.length >= maxFailures) stopped ??= new RunError(400, 'Max delete failures exceeded');
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));

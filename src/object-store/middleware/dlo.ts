@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { parseSwiftPath } from '../path.ts';
 import { discardBody, readBody, subrequest, type Handler, type Middleware, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
+import { isSuccess } from '../proxy/responses.ts';
 import { unquoteEtag } from '../storage/object/conditional.ts';
 import { parseRangeHeader, rangesForLength } from '../storage/object/ranges.ts';
-import { isSuccess } from './backend-info.ts';
 import { IGNORE_RANGE, withHint } from './backend-hints.ts';
 import { largeObjectResponse, type ByteRange } from './large-object.ts';
-import { unquoteToBytes } from './quote.ts';
+import { unquote } from './quote.ts';
 import { bodyResponse, errorPage } from './responses.ts';
 import { segmentBytes, SegmentError, type ObjectSegment } from './segments.ts';
 
@@ -92,7 +92,7 @@ async function getOrHead(req: SwiftRequest, next: Handler, pageSize: number, log
   if (manifest === undefined) return res;
   discardBody(res);
 
-  const value = unquoteToBytes(Buffer.from(manifest)).toString('utf8');
+  const value = unquote(manifest);
   const slash = value.indexOf('/');
   const listing: Listing = { container: value.slice(0, slash), prefix: value.slice(slash + 1), pageSize };
   const firstPage = slash > 0 ? await listPage(req, next, listing, '') : errorPage(404);

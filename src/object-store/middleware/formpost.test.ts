@@ -158,9 +158,11 @@ describe('formpost', () => {
     const noFiles = await handler(post('/v1/AUTH_a/c/up/', body(signed())));
     assert.equal(noFiles.status, 400);
     assert.equal(await bodyText(noFiles), '400 Bad Request\r\nFormPost: No Files To Process');
+    assert.equal(noFiles.headers['content-type'], 'text/plain');
     const badStart = await handler(post('/v1/AUTH_a/c/up/', Buffer.from('--not-the-boundary\r\n\r\n')));
     assert.equal(badStart.status, 400);
     assert.equal(await bodyText(badStart), 'FormPost: invalid starting boundary');
+    assert.equal(badStart.headers['content-type'], 'text/plain');
     const fields = signed().map((f) => (f.name === 'max_file_size' ? { ...f, value: 'big' } : f));
     const badSize = await handler(post('/v1/AUTH_a/c/up/', body([...fields, { name: 'f', filename: 'a', value: 'a' }])));
     assert.equal(badSize.status, 400);

@@ -9,12 +9,14 @@
 // The answer is the last upload's status as text, or a 303 to `redirect` with ?status=&message=.
 import { Transform, type Readable } from 'node:stream';
 import type { Capabilities } from '../capabilities.ts';
+import { parseInteger } from '../constraints.ts';
 import { parseSwiftPath } from '../path.ts';
 import { readBody, subrequest, type Handler, type Middleware, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
+import { isSuccess } from '../proxy/responses.ts';
 import { requestReader } from './byte-reader.ts';
 import { formParts, MimeInvalid, parseContentDisposition, type FormPart } from './multipart.ts';
 import { quote } from './quote.ts';
-import { bodyResponse, errorPage, statusLine } from './responses.ts';
+import { bodyResponse, errorPage, plainResponse, statusLine } from './responses.ts';
 import { allowedDigests, hmacHex, parseSignature, sameSignature, tempUrlKeys } from './signatures.ts';
 
 export interface FormPostOptions {
@@ -34,18 +36,9 @@ class FormInvalid extends Error {}
 /** The form's signature does not hold: 401. */
 class FormUnauthorized extends Error {}
 
-/** Python's int() of a field: undefined when it is not an integer. */
-function integer(value: string): number | undefined {
-  return /^\s*[+-]?\d+\s*$/.test(value) ? Number(value) : undefined;
-}
-
 /** str.title(): "invalid signature" → "Invalid Signature". */
 function title(text: string): string {
   return text.replace(/[A-Za-z]+/g, (word) => word[0]!.toUpperCase() + word.slice(1).toLowerCase());
-}
-
-function plain(status: number, text: string): SwiftResponse {
-  return bodyResponse(status, text, { contentType: 'text/plain' });
 }
 
 export function formpost(opts: FormPostOptions = {}): Middleware {
@@ -64,8 +57,8 @@ export function formpost(opts: FormPostOptions = {}): Middleware {
     try {
       return await new FormUpload(req, next, digests.allowed, now()).run(formParts(reader, params.boundary));
     } catch (err) {
-      if (err instanceof MimeInvalid) return plain(400, 'FormPost: invalid starting boundary');
-      if (err instanceof FormInvalid) return plain(400, `FormPost: ${err.message}`);
+      if (err instanceof MimeInvalid) return plainResponse(400, 'FormPost: invalid starting boundary');
+      if (err instanceof FormInvalid) return plainResponse(400, `FormPost: ${err.message}`);
       if (err instanceof FormUnauthorized) return bodyResponse(401, `FormPost: ${title(err.message)}`);
       // the client stopped sending: nobody is left to answer
       if (err !== undefined && err === reader.error) return errorPage(499);
@@ -101,7 +94,7 @@ class FormUpload {
       const [disposition, attrs] = parseContentDisposition(part.headers['content-disposition'] ?? '');
       if (disposition === 'form-data' && attrs.filename) {
         files++;
-        const maxCount = integer(this.#attributes.max_file_count || '0');
+        const maxCount = parseInteger(this.#attributes.max_file_count || '0');
         if (maxCount === undefined) throw new FormInvalid('max_file_count not an integer');
         if (files > maxCount) {
           last = { status: 400, headers: {}, body: Buffer.alloc(0) };
@@ -116,7 +109,7 @@ class FormUpload {
           fileAttributes['content-encoding'] = part.headers['content-encoding'];
         }
         last = await this.#upload(fileAttributes, part.body());
-        if (last.status < 200 || last.status >= 300) break;
+        if (!isSuccess(last.status)) break;
       } else {
         const value = await fieldValue(part.body());
         // trailing CR, LF and dashes are dropped, as Swift drops them
@@ -135,10 +128,9 @@ class FormUpload {
     for (const [name, value] of Object.entries(last.headers)) if (name.startsWith('access-control')) headers[name] = value;
     const redirect = this.#attributes.redirect;
     if (!redirect) {
-      const ok = last.status >= 200 && last.status < 300;
       let body: string | Buffer = statusLine(last.status) + (message ? `\r\nFormPost: ${title(message)}` : '');
-      if (!ok && last.body.length) body = last.body;
-      return bodyResponse(last.status, body, { contentType: 'text/plain', headers });
+      if (!isSuccess(last.status) && last.body.length) body = last.body;
+      return plainResponse(last.status, body, headers);
     }
     const location = `${redirect}${redirect.includes('?') ? '&' : '?'}status=${quote(String(last.status))}&message=${quote(message)}`;
     const body = `<html><body><p><a href="${location}">Click to continue...</a></p></body></html>`;
@@ -156,7 +148,7 @@ class FormUpload {
   async #upload(attributes: Record<string, string>, data: Readable): Promise<UploadResult> {
     const keys = await this.#formKeys();
     if (keys.length === 0) throw new FormUnauthorized('invalid signature');
-    const maxFileSize = integer(attributes.max_file_size || '0');
+    const maxFileSize = parseInteger(attributes.max_file_size || '0');
     if (maxFileSize === undefined) throw new FormInvalid('max_file_size not an integer');
 
     let path = this.req.path;
@@ -164,18 +156,18 @@ class FormUpload {
     path += attributes.filename || 'filename';
     const headers: Record<string, string> = { 'transfer-encoding': 'chunked' };
     if ('x_delete_at' in attributes) {
-      const at = integer(attributes.x_delete_at!);
+      const at = parseInteger(attributes.x_delete_at!);
       if (at === undefined) throw new FormInvalid('x_delete_at not an integer: Unix timestamp required.');
       headers['x-delete-at'] = String(at);
     }
     if ('x_delete_after' in attributes) {
-      const after = integer(attributes.x_delete_after!);
+      const after = parseInteger(attributes.x_delete_after!);
       if (after === undefined) throw new FormInvalid('x_delete_after not an integer: Number of seconds required.');
       headers['x-delete-after'] = String(after);
     }
     if ('content-type' in attributes) headers['content-type'] = attributes['content-type'] || 'application/octet-stream';
     if ('content-encoding' in attributes) headers['content-encoding'] = attributes['content-encoding']!;
-    const expires = integer(attributes.expires || '0');
+    const expires = parseInteger(attributes.expires || '0');
     if (expires === undefined) throw new FormInvalid('expired not an integer');
     if (expires < this.now) throw new FormUnauthorized('form expired');
     this.#checkSignature(attributes, keys);

@@ -51,7 +51,7 @@ function fakeProxy(containers: Record<string, Container>, accountDomains: Record
   const handler: Handler = async (req) => {
     seen.push(req);
     const path = parseSwiftPath(req.path)!;
-    if (req.env.source === 'KS') {
+    if (req.env.source === 'GET_ACCOUNT_INFO') {
       const domain = accountDomains[path.account];
       return { status: domain === undefined ? 404 : 204, headers: domain === undefined ? {} : { [DOMAIN_SYSMETA]: domain } };
     }
@@ -231,6 +231,8 @@ describe('keystone-auth: container ACLs', () => {
     assert.equal((await run(acl, as('bob', 'GET', '/v1/AUTH_p-alice/c'), { 'AUTH_p-alice': 'default' })).status, 200);
     // the account's project is in another domain: proj-bob there may be someone else
     assert.equal((await run(acl, as('bob', 'GET', '/v1/AUTH_p-alice/c'), { 'AUTH_p-alice': 'd2' })).status, 403);
+    // an account never written has no domain to go by
+    assert.equal((await run(acl, as('bob', 'GET', '/v1/AUTH_p-alice/c'))).status, 403);
     // a user of another domain is matched by id only
     const named = { c: { read: 'proj-elsewhere:user-elsewhere' } };
     assert.equal((await run(named, as('elsewhere', 'GET', '/v1/AUTH_p-alice/c'), { 'AUTH_p-alice': 'default' })).status, 403);

@@ -18,9 +18,11 @@ import type { Logger } from 'pino';
 import type { RequestContext } from '../../core/auth/index.ts';
 import { IdentityUnavailableError, InvalidTokenError } from '../../core/auth/index.ts';
 import { parseSwiftPath, type SwiftPath } from '../path.ts';
+import { textResponse, type Handler, type Middleware, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
 import { OWNER_HEADERS } from '../proxy/headers.ts';
-import { discardBody, subrequest, textResponse, type Handler, type Middleware, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
+import { getAccountInfo } from '../proxy/info.ts';
 import { AclError, cleanAcl, parseAcl, referrerAllowed } from './acl.ts';
+import { errorPage } from './responses.ts';
 
 export interface KeystoneAuthOptions {
   validator: { validate(token: string): Promise<RequestContext> };
@@ -37,16 +39,14 @@ export interface KeystoneAuthOptions {
   logger?: Logger;
 }
 
+const DOMAIN_KEY = 'project-domain-id';
 /**
  * The domain of the project an account belongs to, kept as account system metadata so that
  * names in ACLs can be trusted (project names are unique only within a domain). Shown to
  * clients as X-Account-Project-Domain-Id.
  */
-export const DOMAIN_SYSMETA = 'x-account-sysmeta-project-domain-id';
+export const DOMAIN_SYSMETA = `x-account-sysmeta-${DOMAIN_KEY}`;
 const DOMAIN_HEADER = 'x-account-project-domain-id';
-
-const UNAUTHORIZED_TEXT = 'This server could not verify that you are authorized to access the document you requested.';
-const FORBIDDEN_TEXT = 'Access was denied to this resource.';
 
 /** What keystone-auth puts in RequestEnv besides identity and authorize. */
 declare module '../pipeline.ts' {
@@ -65,9 +65,9 @@ export function keystoneAuth(opts: KeystoneAuthOptions): Middleware {
   const defaultDomain = opts.defaultDomainId ?? 'default';
   const wwwAuthenticate = `Keystone uri="${opts.authUrl}"`;
 
-  const unauthorized = () => textResponse(401, UNAUTHORIZED_TEXT, { 'www-authenticate': wwwAuthenticate });
-  const forbidden = () => textResponse(403, FORBIDDEN_TEXT);
-  const notFound = () => textResponse(404, 'The resource could not be found.');
+  const unauthorized = () => errorPage(401, { 'www-authenticate': wwwAuthenticate });
+  const forbidden = () => errorPage(403);
+  const notFound = () => errorPage(404);
 
   const isResellerAdmin = (who: RequestContext) => who.roles.some((r) => r.toLowerCase() === resellerAdminRole);
   const ownAccount = (who: RequestContext, account: string) => who.projectId !== undefined && account === `${prefix}${who.projectId}`;
@@ -190,19 +190,11 @@ interface AccountDomain {
   domainId?: string;
 }
 
-/** The account's recorded project domain, asked of the rest of the pipeline once per request. */
+/** The account's recorded project domain, from its info (looked up once per request, shared with the proxy). */
 async function accountDomainOf(req: SwiftRequest, account: string, next: Handler): Promise<AccountDomain> {
-  const key = `keystone-auth:account-domain:${account}`;
-  const cache = (req.env.infoCache ??= new Map());
-  const cached = cache.get(key) as AccountDomain | undefined;
-  if (cached) return cached;
-  const res = await next(subrequest(req, { method: 'HEAD', path: `/${parseSwiftPath(req.path)!.version}/${account}`, headers: {}, preauthorized: true, source: 'KS' }));
-  discardBody(res);
+  const info = await getAccountInfo(req, next, account);
   // an autocreate account that was never written is only the proxy's stand-in
-  const exists = res.status >= 200 && res.status < 300 && res.headers['x-backend-fake-account-listing'] !== 'yes';
-  const found: AccountDomain = { exists, domainId: res.headers[DOMAIN_SYSMETA] };
-  cache.set(key, found);
-  return found;
+  return { exists: info.reallyExists, domainId: info.sysmeta[DOMAIN_KEY] };
 }
 
 /**

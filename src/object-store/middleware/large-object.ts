@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { SwiftRequest, SwiftResponse } from '../pipeline.ts';
-import { conditionalStatus } from '../storage/object/conditional.ts';
+import { conditionalStatus, unquoteEtag } from '../storage/object/conditional.ts';
 import { contentRange, multipartByteranges, rangesForLength, type ByteRange } from '../storage/object/ranges.ts';
 import { errorPage } from './responses.ts';
 import { exactly, opened, SegmentError } from './segments.ts';
@@ -38,7 +38,7 @@ function seconds(value: string | undefined): number | undefined {
 
 /** The 304/412 a successful response with these headers turns into under the request's conditions. */
 export function unmetCondition(req: SwiftRequest, headers: Record<string, string>): SwiftResponse | undefined {
-  const etag = headers.etag === undefined ? undefined : headers.etag.replace(/^"(.*)"$/, '$1');
+  const etag = headers.etag === undefined ? undefined : unquoteEtag(headers.etag);
   const status = conditionalStatus(req.headers, { etag, lastModified: seconds(headers['last-modified']) });
   return status === undefined ? undefined : { status, headers: { ...headers, 'content-length': '0' }, body: '' };
 }

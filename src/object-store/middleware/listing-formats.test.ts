@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startCluster, type TestCluster } from '../proxy/testing/cluster.ts';
-import { accountToXml, bestMatch, containerToXml, listingFormats, listingToText } from './listing-formats.ts';
+import { bestMatch } from './accept.ts';
+import { accountToXml, containerToXml, listingFormats, listingToText } from './listing-formats.ts';
 
 const OFFERS = ['text/plain', 'application/json', 'application/xml', 'text/xml'];
 

@@ -3,6 +3,8 @@
 // storage servers below only ever produce JSON; this turns it into XML or plain names.
 import { validApiVersion } from '../constraints.ts';
 import { readBody, textResponse, type Middleware, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
+import { BadAcceptError, bestMatch } from './accept.ts';
+import { errorPage } from './responses.ts';
 
 const FORMAT_TYPES: Record<string, string> = { plain: 'text/plain', json: 'application/json', xml: 'application/xml' };
 const OFFERED = ['text/plain', 'application/json', 'application/xml', 'text/xml'];
@@ -16,45 +18,7 @@ declare module '../pipeline.ts' {
   }
 }
 
-class InvalidAcceptError extends Error {}
-
-// RFC 2616 tokens, as Swift's Accept parser has them.
-const TOKEN = String.raw`[^()<>@,;:\\"/\[\]?={}\x00-\x20\x7f]+`;
-const QUOTED = String.raw`"(?:[^"\\]|\\.)*"`;
-const MEDIA_RANGE = new RegExp(String.raw`^\s*(${TOKEN})/(${TOKEN})((?:\s*;\s*${TOKEN}\s*=\s*(?:${TOKEN}|${QUOTED}))*?\s*)$`);
-
-/** The offer an Accept header prefers (the first offer when there is no header); undefined when none is acceptable. */
-export function bestMatch(accept: string | undefined, offers: string[]): string | undefined {
-  if (!accept) return offers[0];
-  const ranges = accept.split(',').map((part) => {
-    const m = MEDIA_RANGE.exec(part);
-    if (!m) throw new InvalidAcceptError('Invalid accept header');
-    const [, type, subtype, params] = m;
-    let quality = 1;
-    let seenQ = false;
-    for (const param of params!.split(';').map((p) => p.trim()).filter(Boolean)) {
-      const [name, value] = param.split('=').map((s) => s.trim());
-      if (name !== 'q') continue;
-      if (seenQ) throw new InvalidAcceptError('Multiple "q" params');
-      seenQ = true;
-      quality = Number(value);
-      if (Number.isNaN(quality)) throw new InvalidAcceptError('Invalid accept header');
-    }
-    const matches = (offer: string) => {
-      const [offerType, offerSubtype] = offer.split('/');
-      return (type === '*' || type === offerType) && (subtype === '*' || subtype === offerSubtype);
-    };
-    return { quality, exact: type !== '*' && subtype !== '*', matches };
-  });
-  ranges.sort((a, b) => b.quality - a.quality || Number(b.exact) - Number(a.exact));
-  for (const range of ranges) {
-    const offer = offers.find((o) => range.matches(o));
-    if (offer) return offer;
-  }
-  return undefined;
-}
-
-/** The listing type a request asks for: ?format= wins over Accept. */
+/** The listing type a request asks for: ?format= wins over Accept (a malformed Accept throws BadAcceptError). */
 export function listingContentType(req: SwiftRequest): string | undefined {
   const format = req.query.get('format');
   const accept = format ? (FORMAT_TYPES[format.toLowerCase()] ?? FORMAT_TYPES.plain) : req.headers['accept'];
@@ -124,10 +88,10 @@ export function listingFormats(): Middleware {
     try {
       type = listingContentType(req);
     } catch (err) {
-      if (err instanceof InvalidAcceptError) return textResponse(400, 'Invalid Accept header');
+      if (err instanceof BadAcceptError) return textResponse(400, 'Invalid Accept header');
       throw err;
     }
-    if (!type) return textResponse(406, 'The resource is not available in a format acceptable to your browser.');
+    if (!type) return errorPage(406);
     const canVary = !req.query.has('format');
     req.query.set('format', 'json');
     req.env.formatListing ??= true;

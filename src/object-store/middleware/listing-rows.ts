@@ -3,7 +3,7 @@
 // there through X-Backend-Container-Update-Override-Etag when the object was written; SLO and
 // symlink each turn theirs into fields of the JSON listing.
 import { readBody, type SwiftResponse } from '../pipeline.ts';
-import { isSuccess } from './backend-info.ts';
+import { isSuccess } from '../proxy/responses.ts';
 
 /** a listing larger than this is passed through untouched (Swift's MAX_CONTAINER_LISTING_CONTENT_LENGTH) */
 const MAX_LISTING_BYTES = 1024 * 10000 * 2;

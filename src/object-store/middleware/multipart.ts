@@ -99,12 +99,15 @@ class PartBody {
       if (end >= 0 && (newline < 0 || end < newline)) return this.#toDelimiter(end);
       if (newline >= 0) return this.reader.take(newline + 2);
       if (buffered.length > MAX_HEADER_BYTES) return this.reader.take(buffered.length);
-      if (!(await this.reader.more())) {
-        this.#done = true;
-        this.state.last = true;
-        return this.reader.take(this.reader.buffered.length);
-      }
+      if (!(await this.reader.more())) return this.#cutShort();
     }
+  }
+
+  /** The request ended inside this part: what is left is its last bytes, and the form is over. */
+  #cutShort(): Buffer {
+    this.#done = true;
+    this.state.last = true;
+    return this.reader.take(this.reader.buffered.length);
   }
 
   /** What comes before the delimiter at `at`; the delimiter and the two bytes after it ("--" at the end) are consumed. */
@@ -126,11 +129,7 @@ class PartBody {
       // bytes that cannot be the start of a delimiter are safe to hand out
       const safe = buffered.length - (this.delimiter.length - 1);
       if (safe > 0) return this.reader.take(Math.min(safe, CHUNK));
-      if (!(await this.reader.more())) {
-        this.#done = true;
-        this.state.last = true;
-        return this.reader.take(this.reader.buffered.length);
-      }
+      if (!(await this.reader.more())) return this.#cutShort();
     }
   }
 }

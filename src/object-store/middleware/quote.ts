@@ -1,6 +1,7 @@
 // Percent-encoding as Swift does it (Python's urllib.parse.quote): names in bulk reports, the
 // realm of a 401, Content-Disposition filenames and formpost redirects are all quoted this way,
 // which differs from encodeURIComponent on characters like ! ' ( ) * and on what counts as safe.
+// And the ways back: Python's lenient unquote, or decodeURIComponent with a fallback.
 
 const ALWAYS_SAFE = /[A-Za-z0-9_.\-~]/;
 
@@ -14,6 +15,20 @@ export function quote(value: string | Buffer, safe = '/'): string {
     else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
+}
+
+/** %XX escapes decoded and the bytes read as UTF-8 (Python's unquote): a bad escape stays literal. */
+export function unquote(value: string): string {
+  return unquoteToBytes(Buffer.from(value, 'utf8')).toString('utf8');
+}
+
+/** decodeURIComponent, but a value with a stray or invalid escape is taken as it is. */
+export function tryDecodeURIComponent(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 /** Decodes %XX escapes into raw bytes (Python's unquote_to_bytes): a bad escape stays literal. */

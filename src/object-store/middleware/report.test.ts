@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BadAcceptError, bestMatch, heartbeatBody, REPORT_FORMATS, reportBody } from './report.ts';
+import type { Logger } from 'pino';
+import type { SwiftResponse } from '../pipeline.ts';
+import { BadAcceptError, bestMatch } from './accept.ts';
+import { heartbeatBody, REPORT_FORMATS, reportBody, RunError, streamedReport, type Report } from './report.ts';
 
 describe('report format from Accept', () => {
   test('no header: plain text', () => {
@@ -51,5 +54,50 @@ describe('report bodies', () => {
     const chunks: string[] = [];
     for await (const chunk of heartbeatBody(Promise.resolve('done'), 10)) chunks.push(String(chunk));
     assert.equal(chunks.join(''), 'done');
+  });
+});
+
+describe('streamed reports', () => {
+  const start = { 'Response Status': '200 OK', 'Response Body': '', 'Number Deleted': 0 };
+  const options = { start, rootTag: 'delete', yieldFrequency: 10, name: 'test run' };
+
+  async function jsonReport(res: SwiftResponse): Promise<Record<string, unknown>> {
+    const chunks: string[] = [];
+    for await (const chunk of res.body as AsyncIterable<Buffer>) chunks.push(String(chunk));
+    return JSON.parse(chunks.join('')) as Record<string, unknown>;
+  }
+
+  test('200 at once, the run\'s report in the format asked for, the body let go when it is over', async () => {
+    let released = 0;
+    const res = streamedReport('application/json', async () => ({ fields: { ...start, 'Number Deleted': 2 }, errors: [] }), { ...options, release: () => released++ });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['content-type'], 'application/json');
+    assert.deepEqual(await jsonReport(res), { ...start, 'Number Deleted': 2, Errors: [] });
+    assert.equal(released, 1);
+  });
+
+  test('a RunError is the report\'s status; any other failure is logged and reported as a 500', async () => {
+    const stopped = streamedReport('application/json', () => Promise.reject(new RunError(413, 'Too many')), options);
+    assert.deepEqual(await jsonReport(stopped), { ...start, 'Response Status': '413 Request Entity Too Large', 'Response Body': 'Too many', Errors: [] });
+
+    const logged: unknown[] = [];
+    const logger = { error: (obj: unknown) => logged.push(obj) } as unknown as Logger;
+    const failed = streamedReport('application/json', () => Promise.reject(new Error('disk on fire')), { ...options, logger });
+    assert.deepEqual(await jsonReport(failed), { ...start, 'Response Status': '500 Internal Error', Errors: [] });
+    assert.equal(logged.length, 1);
+  });
+
+  test('an Accept it cannot meet is a 406 report, and nothing runs', async () => {
+    let ran = false;
+    const run = async (): Promise<Report> => {
+      ran = true;
+      return { fields: start, errors: [] };
+    };
+    const res = streamedReport('image/png', run, options);
+    assert.equal(res.headers['content-type'], 'text/html; charset=UTF-8');
+    const chunks: string[] = [];
+    for await (const chunk of res.body as AsyncIterable<Buffer>) chunks.push(String(chunk));
+    assert.match(chunks.join(''), /Response Status: 406 Not Acceptable/);
+    assert.equal(ran, false);
   });
 });

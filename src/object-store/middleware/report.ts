@@ -3,47 +3,46 @@
 // plain text, JSON or XML according to the client's Accept header (swob's best_match).
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { SwiftResponse } from '../pipeline.ts';
+import { BadAcceptError, bestMatch } from './accept.ts';
+import { statusLine } from './responses.ts';
 
 /** The formats such a report can be written in, in Swift's order of preference. */
 export const REPORT_FORMATS = ['text/plain', 'application/json', 'application/xml', 'text/xml'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-export class BadAcceptError extends Error {}
+export type ReportFields = Record<string, string | number>;
 
-const TOKEN = "[^()<>@,;:\\\\\"/\\[\\]?={}\\x00-\\x20\\x7f]+";
-const MEDIA_RANGE = new RegExp(`^\\s*(${TOKEN})/(${TOKEN})((?:\\s*;\\s*${TOKEN}\\s*=\\s*(?:${TOKEN}|"(?:[^"\\\\]|\\\\.)*"))*?\\s*)$`);
+export interface Report {
+  fields: ReportFields;
+  /** [quoted name, status or reason] */
+  errors: [string, string][];
+}
 
-/**
- * The first of `offers` the Accept header takes, trying its media ranges by quality (exact
- * types before wildcards on a tie); the first offer when there is no header; undefined when
- * nothing is acceptable. A malformed header throws BadAcceptError.
- */
-export function bestMatch<T extends string>(accept: string | undefined, offers: readonly T[]): T | undefined {
-  if (!accept) return offers[0];
-  const ranges: { pattern: RegExp; quality: number; exact: boolean; order: number }[] = [];
-  for (const [order, item] of accept.split(',').entries()) {
-    const m = MEDIA_RANGE.exec(item);
-    if (!m) throw new BadAcceptError('Invalid accept header');
-    const [, type, subtype, params] = m as unknown as [string, string, string, string];
-    let quality = 1;
-    let seenQ = false;
-    for (const param of params.split(';').map((p) => p.trim()).filter(Boolean)) {
-      const [name, value] = param.split('=').map((s) => s.trim());
-      if (name !== 'q') continue;
-      if (seenQ) throw new BadAcceptError('Multiple "q" params');
-      seenQ = true;
-      quality = Number(value);
-      if (Number.isNaN(quality)) throw new BadAcceptError('Invalid accept header');
-    }
-    const part = (s: string) => (s === '*' ? TOKEN : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    ranges.push({ pattern: new RegExp(`^${part(type)}/${part(subtype)}$`), quality, exact: type !== '*' && subtype !== '*', order });
+/** Ends a run early with this status and message in its report (Swift raises an HTTPException). */
+export class RunError extends Error {
+  constructor(
+    readonly status: number,
+    message = '',
+  ) {
+    super(message);
   }
-  ranges.sort((a, b) => b.quality - a.quality || Number(b.exact) - Number(a.exact) || a.order - b.order);
-  for (const range of ranges) {
-    const offer = offers.find((o) => range.pattern.test(o));
-    if (offer) return offer;
+}
+
+/** The format the Accept header asks for; undefined when it takes none of them or cannot be read. */
+export function reportFormat(accept: string | undefined): ReportFormat | undefined {
+  try {
+    return bestMatch(accept, REPORT_FORMATS);
+  } catch (err) {
+    if (err instanceof BadAcceptError) return undefined;
+    throw err;
   }
-  return undefined;
+}
+
+/** The report of a run that stopped: `start` with its status and message. */
+export function failureReport(start: ReportFields, status: number, message = '', errors: [string, string][] = []): Report {
+  return { fields: { ...start, 'Response Status': statusLine(status), 'Response Body': message }, errors };
 }
 
 function escapeXml(text: string): string {
@@ -54,7 +53,7 @@ function escapeXml(text: string): string {
  * The report: `fields` ("Response Status", "Number Deleted", ...) and `errors` ([quoted name,
  * status or reason] pairs). XML has no declaration here; `rootTag` names its root element.
  */
-export function reportBody(format: string | undefined, fields: Record<string, string | number>, errors: [string, string][], rootTag: string): string {
+export function reportBody(format: string | undefined, fields: ReportFields, errors: [string, string][], rootTag: string): string {
   if (format === 'application/json') return JSON.stringify({ ...fields, Errors: errors });
   const keys = Object.keys(fields).sort();
   if (format?.endsWith('/xml')) {
@@ -102,4 +101,48 @@ export function heartbeatBody(work: Promise<string>, frequencySeconds: number, o
     })(),
     { objectMode: false },
   );
+}
+
+export interface StreamedReportOptions {
+  /** the fields before anything is done: "Response Status", "Response Body", the counts at 0 */
+  start: ReportFields;
+  /** the XML report's root element */
+  rootTag: string;
+  /** seconds between the whitespace sent while the run works */
+  yieldFrequency: number;
+  /** what runs, for the log when it fails ("bulk delete") */
+  name: string;
+  logger?: Logger;
+  /** called once the run is over, or when it never starts (bulk lets go of the request body) */
+  release?: () => void;
+}
+
+/**
+ * A long run answered as Swift's bulk middleware answers: 200 at once, whitespace while `run`
+ * works, then its report in the format the Accept header asks for. A RunError becomes the
+ * report; no acceptable format is a 406 report without running; any other failure is logged
+ * and reported as a 500.
+ */
+export function streamedReport(accept: string | undefined, run: () => Promise<Report>, opts: StreamedReportOptions): SwiftResponse {
+  const format = reportFormat(accept);
+  const outcome = format ? guarded(opts.start, run) : Promise.resolve(failureReport(opts.start, 406));
+  const report = outcome.finally(() => opts.release?.()).then(
+    ({ fields, errors }) => reportBody(format, fields, errors, opts.rootTag),
+    (err) => {
+      opts.logger?.error({ err }, `${opts.name} failed`);
+      return reportBody(format, failureReport(opts.start, 500).fields, [], opts.rootTag);
+    },
+  );
+  // an XML report starts with its declaration, sent as the first beat
+  const firstBeat = format?.endsWith('/xml') ? '<?xml version="1.0" encoding="UTF-8"?>\n' : ' ';
+  return { status: 200, headers: { 'content-type': format ?? 'text/html; charset=UTF-8' }, body: heartbeatBody(report, opts.yieldFrequency, { firstBeat }) };
+}
+
+async function guarded(start: ReportFields, run: () => Promise<Report>): Promise<Report> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof RunError) return failureReport(start, err.status, err.message);
+    throw err;
+  }
 }

@@ -72,3 +72,8 @@ export function bodyResponse(
   if (status === 401 && headers['www-authenticate'] === undefined) headers['www-authenticate'] = `Swift realm="${opts.realm ?? 'unknown'}"`;
   return { status, headers, body };
 }
+
+/** bodyResponse as text/plain. */
+export function plainResponse(status: number, body: string | Buffer, headers: Record<string, string> = {}): SwiftResponse {
+  return bodyResponse(status, body, { contentType: 'text/plain', headers });
+}

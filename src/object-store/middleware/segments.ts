@@ -5,8 +5,8 @@
 // only cut the connection, which is what Swift does too.
 import { createHash } from 'node:crypto';
 import { discardBody, readBody, subrequest, type Handler, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
+import { isSuccess } from '../proxy/responses.ts';
 import { unquoteEtag } from '../storage/object/conditional.ts';
-import { isSuccess } from './backend-info.ts';
 
 /** A stored object, whole or a byte range of it (first/last inclusive, within that object). */
 export interface ObjectSegment {

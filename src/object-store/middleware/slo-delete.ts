@@ -3,12 +3,11 @@
 // is always 200 with a bulk-delete report saying what happened.
 import { parseSwiftPath } from '../path.ts';
 import { discardBody, readBody, subrequest, type Handler, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
+import { isSuccess } from '../proxy/responses.ts';
 import { isTrue } from '../storage/header-families.ts';
-import { isSuccess } from './backend-info.ts';
 import { IGNORE_RANGE, withHint } from './backend-hints.ts';
-import { deleteAll, DeleteRunError, type DeleteTarget } from './delete-report.ts';
-import { BadAcceptError, bestMatch, heartbeatBody, REPORT_FORMATS, reportBody } from './report.ts';
-import { statusLine } from './responses.ts';
+import { DELETE_START, deleteAll, type DeleteTarget } from './delete-report.ts';
+import { RunError, streamedReport } from './report.ts';
 import { parseStoredManifest, type StoredSegment } from './slo-manifest.ts';
 import type { SloConfig } from './slo.ts';
 
@@ -67,7 +66,7 @@ async function* targets(req: SwiftRequest, next: Handler, config: SloConfig): As
   const queue: (DeleteTarget & { manifest?: boolean })[] = [{ name: `/${container}/${object}`, manifest: true }];
   while (queue.length) {
     // bounded, so a manifest tree built to be huge cannot exhaust memory here
-    if (queue.length > config.maxManifestSegments * 10) throw new DeleteRunError(400, 'Too many buffered slo segments to delete.');
+    if (queue.length > config.maxManifestSegments * 10) throw new RunError(400, 'Too many buffered slo segments to delete.');
     const item = queue.shift()!;
     if (!item.manifest) {
       yield item;
@@ -85,25 +84,7 @@ async function* targets(req: SwiftRequest, next: Handler, config: SloConfig): As
   }
 }
 
-export async function handleManifestDelete(req: SwiftRequest, next: Handler, config: SloConfig): Promise<SwiftResponse> {
-  let format: string | undefined;
-  try {
-    format = bestMatch(req.headers.accept, REPORT_FORMATS);
-  } catch (err) {
-    if (!(err instanceof BadAcceptError)) throw err;
-  }
-  const run = async () => {
-    if (!format) return { fields: { 'Response Status': statusLine(406), 'Response Body': '', 'Number Deleted': 0, 'Number Not Found': 0 }, errors: [] };
-    return deleteAll(req, next, targets(req, next, config), { source: SOURCE, concurrency: config.concurrency });
-  };
-  const report = run().then(
-    ({ fields, errors }) => reportBody(format, fields, errors, 'delete'),
-    (err) => {
-      config.logger?.error({ err }, 'SLO delete failed');
-      return reportBody(format, { 'Response Status': statusLine(500), 'Response Body': '', 'Number Deleted': 0, 'Number Not Found': 0 }, [], 'delete');
-    },
-  );
-  const headers: Record<string, string> = { 'content-type': format ?? 'text/html; charset=UTF-8' };
-  const firstBeat = format?.endsWith('/xml') ? '<?xml version="1.0" encoding="UTF-8"?>\n' : ' ';
-  return { status: 200, headers, body: heartbeatBody(report, config.yieldFrequency, { firstBeat }) };
+export function handleManifestDelete(req: SwiftRequest, next: Handler, config: SloConfig): SwiftResponse {
+  const run = () => deleteAll(req, next, targets(req, next, config), { source: SOURCE, concurrency: config.concurrency });
+  return streamedReport(req.headers.accept, run, { start: DELETE_START, rootTag: 'delete', yieldFrequency: config.yieldFrequency, name: 'SLO delete', logger: config.logger });
 }

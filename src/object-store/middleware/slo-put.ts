@@ -7,14 +7,14 @@ import { Readable } from 'node:stream';
 import { parseSwiftPath } from '../path.ts';
 import { BodyTooLargeError, discardBody, readBody, subrequest, type Handler, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
 import { guessContentType } from '../proxy/mime.ts';
+import { isSuccess } from '../proxy/responses.ts';
 import { isTrue } from '../storage/header-families.ts';
 import { unquoteEtag } from '../storage/object/conditional.ts';
 import { rangesForLength } from '../storage/object/ranges.ts';
-import { isSuccess } from './backend-info.ts';
 import { mapLimit } from './concurrency.ts';
 import { quote } from './quote.ts';
-import { bestMatch, BadAcceptError, heartbeatBody, REPORT_FORMATS, reportBody } from './report.ts';
-import { bodyResponse, errorPage, reasonAndExplanation, statusLine } from './responses.ts';
+import { heartbeatBody, reportBody, reportFormat } from './report.ts';
+import { bodyResponse, errorPage, plainResponse, reasonAndExplanation, statusLine } from './responses.ts';
 import { ManifestInputError, parseManifestInput, sloEtag, type PathSegmentInput, type StoredObjectSegment, type StoredSegment } from './slo-manifest.ts';
 import { SYSMETA_SLO_ETAG, SYSMETA_SLO_SIZE, type SloConfig } from './slo.ts';
 
@@ -77,19 +77,14 @@ export async function handleManifestPut(req: SwiftRequest, next: Handler, self: 
     input = parseManifestInput(await readBody(req.body, config.maxManifestSize), req.path);
   } catch (err) {
     if (err instanceof BodyTooLargeError) return tooLarge();
-    if (err instanceof ManifestInputError) return bodyResponse(400, err.message, { contentType: 'text/plain' });
+    if (err instanceof ManifestInputError) return plainResponse(400, err.message);
     throw err;
   }
   if (input.filter((s) => 'path' in s).length > config.maxManifestSegments) {
     return bodyResponse(413, `Number of object-backed segments must be <= ${config.maxManifestSegments}`);
   }
-  let format: string;
-  try {
-    format = bestMatch(req.headers.accept, REPORT_FORMATS) ?? 'text/plain';
-  } catch (err) {
-    if (!(err instanceof BadAcceptError)) throw err;
-    format = 'text/plain';
-  }
+  // a report is written even when Accept takes no format (or cannot be read)
+  const format = reportFormat(req.headers.accept) ?? 'text/plain';
 
   const verifyAndStore = async (): Promise<Outcome> => {
     // Each distinct segment is HEADed once, through SLO itself so a nested manifest reports its

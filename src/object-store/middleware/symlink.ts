@@ -9,13 +9,13 @@
 import type { Capabilities } from '../capabilities.ts';
 import { parseSwiftPath, type SwiftPath } from '../path.ts';
 import { discardBody, subrequest, type Handler, type Middleware, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
+import { isSuccess, ResponseError } from '../proxy/responses.ts';
 import { isTrue } from '../storage/header-families.ts';
 import { unquoteEtag } from '../storage/object/conditional.ts';
-import { isSuccess } from './backend-info.ts';
 import { IGNORE_RANGE, withHint } from './backend-hints.ts';
 import { joinHash, rewriteListing, splitHash } from './listing-rows.ts';
-import { quote, unquoteToBytes } from './quote.ts';
-import { bodyResponse, errorPage } from './responses.ts';
+import { quote, unquote } from './quote.ts';
+import { bodyResponse, errorPage, plainResponse } from './responses.ts';
 
 const SOURCE = 'SYM';
 const TARGET = 'x-symlink-target';
@@ -44,16 +44,6 @@ export interface SymlinkOptions {
   capabilities?: Capabilities;
 }
 
-/** A response to hand back instead of going on (Swift raises an HTTPException). */
-class Refusal extends Error {
-  constructor(readonly response: SwiftResponse) {
-    super(`refused with ${response.status}`);
-  }
-}
-
-const plain = (status: number, text: string, headers: Record<string, string> = {}) => bodyResponse(status, text, { contentType: 'text/plain', headers });
-const unquote = (value: string) => unquoteToBytes(Buffer.from(value)).toString('utf8');
-
 export function symlink(opts: SymlinkOptions = {}): Middleware {
   const symloopMax = opts.symloopMax !== undefined && opts.symloopMax >= 1 ? opts.symloopMax : 2;
   opts.capabilities?.register('symlink', { symloop_max: symloopMax, static_links: true });
@@ -70,7 +60,7 @@ export function symlink(opts: SymlinkOptions = {}): Middleware {
       if (req.method === 'POST') return await postToLink(req, next, path);
       return await next(req);
     } catch (err) {
-      if (err instanceof Refusal) return err.response;
+      if (err instanceof ResponseError) return err.response;
       throw err;
     }
   };
@@ -136,9 +126,9 @@ class Traversal {
     if (target && (linkEtag || followDynamic)) {
       discardBody(res);
       const found = linkEtag || unquoteEtag(res.headers.etag ?? '');
-      if (targetEtag && targetEtag !== found) throw new Refusal(plain(409, 'X-Symlink-Target-Etag headers do not match', location()));
+      if (targetEtag && targetEtag !== found) throw new ResponseError(plainResponse(409, 'X-Symlink-Target-Etag headers do not match', location()));
       if (this.#links >= this.symloopMax) {
-        throw new Refusal(plain(409, `Too many levels of symbolic links, maximum allowed is ${this.symloopMax}`));
+        throw new ResponseError(plainResponse(409, `Too many levels of symbolic links, maximum allowed is ${this.symloopMax}`));
       }
       const { version, account } = parseSwiftPath(req.path)!;
       const targetAccount = res.headers[SYSMETA_ACCOUNT] || quote(account);
@@ -152,7 +142,7 @@ class Traversal {
     const finalEtag = res.headers.etag === undefined ? undefined : unquoteEtag(res.headers.etag);
     if (finalEtag && targetEtag && targetEtag !== finalEtag) {
       discardBody(res);
-      throw new Refusal(plain(409, `Object Etag '${finalEtag}' does not match X-Symlink-Target-Etag header '${targetEtag}'`, location()));
+      throw new ResponseError(plainResponse(409, `Object Etag '${finalEtag}' does not match X-Symlink-Target-Etag header '${targetEtag}'`, location()));
     }
     if (this.lastTarget === undefined) return res;
     return { ...res, headers: { ...res.headers, ...location() } };
@@ -160,24 +150,24 @@ class Traversal {
 }
 
 /** Checks X-Symlink-Target (and -Account); the target's /v1 path, %-quoted values written back. */
-function prepareTarget(req: SwiftRequest, headers: Record<string, string>, path: SwiftPath): { container: string; object: string; account: string } {
+function prepareTarget(headers: Record<string, string>, path: SwiftPath): { container: string; object: string; account: string } {
   const form = 'X-Symlink-Target header must be of the form <container name>/<object name>';
   const value = unquote(headers[TARGET]!);
-  if (value.startsWith('/')) throw new Refusal(plain(412, form));
+  if (value.startsWith('/')) throw new ResponseError(plainResponse(412, form));
   const slash = value.indexOf('/');
   const container = value.slice(0, slash);
   const object = value.slice(slash + 1);
-  if (slash <= 0 || !object) throw new Refusal(bodyResponse(412, form));
+  if (slash <= 0 || !object) throw new ResponseError(bodyResponse(412, form));
   headers[TARGET] = quote(`${container}/${object}`);
   let account = path.account;
   if (headers[TARGET_ACCOUNT] !== undefined) {
     account = unquote(headers[TARGET_ACCOUNT]);
-    if (!account) throw new Refusal(bodyResponse(412, 'Account name cannot be empty'));
-    if (account.includes('/')) throw new Refusal(bodyResponse(412, 'Account name cannot contain slashes'));
+    if (!account) throw new ResponseError(bodyResponse(412, 'Account name cannot be empty'));
+    if (account.includes('/')) throw new ResponseError(bodyResponse(412, 'Account name cannot contain slashes'));
     headers[TARGET_ACCOUNT] = quote(account);
   }
   if (account === path.account && container === path.container && object === path.object) {
-    throw new Refusal(plain(400, 'Symlink cannot target itself'));
+    throw new ResponseError(plainResponse(400, 'Symlink cannot target itself'));
   }
   return { container, object, account };
 }
@@ -197,15 +187,15 @@ async function emptyBody(req: SwiftRequest): Promise<boolean> {
 }
 
 async function putLink(req: SwiftRequest, next: Handler, path: SwiftPath, symloopMax: number): Promise<SwiftResponse> {
-  if (!(await emptyBody(req))) return plain(400, 'Symlink requests require a zero byte body');
+  if (!(await emptyBody(req))) return plainResponse(400, 'Symlink requests require a zero byte body');
   const headers = { ...req.headers };
   if (headers['content-length'] === undefined) {
     delete headers['transfer-encoding'];
     headers['content-length'] = '0';
   }
-  const target = prepareTarget(req, headers, path);
+  const target = prepareTarget(headers, path);
   const etag = headers[TARGET_ETAG] === undefined ? undefined : unquoteEtag(headers[TARGET_ETAG]);
-  if (etag && /[;"\\]/.test(etag)) return plain(400, 'Bad X-Symlink-Target-Etag format');
+  if (etag && /[;"\\]/.test(etag)) return plainResponse(400, 'Bad X-Symlink-Target-Etag format');
   if (!etag && !headers['content-type']) headers['content-type'] = 'application/symlink';
   if (etag) await checkStaticTarget(req, next, headers, target, etag, symloopMax);
 
@@ -239,8 +229,8 @@ async function checkStaticTarget(
   traversal.lastTarget = `/${version}/${quote(target.account)}/${quote(`${target.container}/${target.object}`)}`;
   const res = await traversal.step(subrequest(req, { method: 'HEAD', path: targetPath, headers: {}, source: SOURCE }), etag, false);
   discardBody(res);
-  if (res.status === 404) throw new Refusal(plain(409, 'X-Symlink-Target does not exist', { 'content-location': traversal.lastTarget }));
-  if (!isSuccess(res.status)) throw new Refusal(errorPage(res.status));
+  if (res.status === 404) throw new ResponseError(plainResponse(409, 'X-Symlink-Target does not exist', { 'content-location': traversal.lastTarget }));
+  if (!isSuccess(res.status)) throw new ResponseError(errorPage(res.status));
   // a link to a large object lists with its size and ETag
   if (res.headers['x-object-sysmeta-slo-etag'] && headers[OVERRIDE_ETAG] === undefined) {
     headers[OVERRIDE_ETAG] = `${MD5_OF_EMPTY}; slo_etag=${res.headers['x-object-sysmeta-slo-etag']}`;
@@ -252,7 +242,7 @@ async function checkStaticTarget(
 
 /** A POST lands on the link itself; the client is told (307) where the target is. */
 async function postToLink(req: SwiftRequest, next: Handler, path: SwiftPath): Promise<SwiftResponse> {
-  if (req.headers[TARGET] !== undefined) return plain(400, 'A PUT request is required to set a symlink target');
+  if (req.headers[TARGET] !== undefined) return plainResponse(400, 'A PUT request is required to set a symlink target');
   const res = await next(req);
   const target = res.headers[SYSMETA_TARGET];
   if (!isSuccess(res.status) || !target) return res;

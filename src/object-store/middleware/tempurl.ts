@@ -11,8 +11,10 @@
 // container (a container key) alone; anything wrong with it is a 401 "Temp URL invalid".
 // A HEAD may use a GET, PUT or POST signature.
 import type { Capabilities } from '../capabilities.ts';
+import { parseInteger } from '../constraints.ts';
 import { parseSwiftPath } from '../path.ts';
 import type { Handler, Middleware, SwiftRequest, SwiftResponse } from '../pipeline.ts';
+import { isSuccess } from '../proxy/responses.ts';
 import { inIpRange } from './ip-range.ts';
 import { quote } from './quote.ts';
 import { bodyResponse, errorPage, realmOf } from './responses.ts';
@@ -71,9 +73,8 @@ function readParams(query: URLSearchParams): TempUrlParams {
 
 /** The expiry as unix seconds; 0 when it is unreadable or already past. */
 export function normalizeExpires(value: string, now: number): number {
-  let seconds: number;
-  if (/^\s*[+-]?\d+\s*$/.test(value)) seconds = Number(value);
-  else {
+  let seconds = parseInteger(value);
+  if (seconds === undefined) {
     const iso = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/.exec(value);
     seconds = iso ? isoSeconds(iso.slice(1).map(Number)) : 0;
   }
@@ -194,7 +195,7 @@ export function tempurl(opts: TempUrlOptions = {}): Middleware {
 
     const res = await next(req);
     cleanOutgoing(res.headers);
-    if ((req.method === 'GET' || req.method === 'HEAD') && res.status >= 200 && res.status < 300) {
+    if ((req.method === 'GET' || req.method === 'HEAD') && isSuccess(res.status)) {
       res.headers['content-disposition'] = disposition(params, res.headers['content-disposition'], req.path).replace(/\n/g, '%0A');
       res.headers['expires'] = new Date(expires * 1000).toUTCString();
     }

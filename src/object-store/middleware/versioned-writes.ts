@@ -16,10 +16,10 @@ import { MAX_FILE_SIZE } from '../constraints.ts';
 import { parseSwiftPath, type SwiftPath } from '../path.ts';
 import { discardBody, readBody, subrequest, type Handler, type Middleware, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
 import { getContainerInfo } from '../proxy/info.ts';
+import { isSuccess, ResponseError } from '../proxy/responses.ts';
 import { Timestamp } from '../storage/timestamp.ts';
-import { isSuccess } from './backend-info.ts';
-import { unquoteToBytes } from './quote.ts';
-import { bodyResponse, errorPage } from './responses.ts';
+import { unquote } from './quote.ts';
+import { bodyResponse, errorPage, plainResponse } from './responses.ts';
 
 const SOURCE = 'VW';
 const VERSIONS_LOCATION = 'x-versions-location';
@@ -38,13 +38,6 @@ export interface VersionedWritesOptions {
   capabilities?: Capabilities;
 }
 
-/** A response to hand back instead of going on (Swift raises an HTTPException). */
-class Refusal extends Error {
-  constructor(readonly response: SwiftResponse) {
-    super(`refused with ${response.status}`);
-  }
-}
-
 export function versionedWrites(opts: VersionedWritesOptions = {}): Middleware {
   const enabled = opts.enabled ?? true;
   if (enabled) opts.capabilities?.register('versioned_writes', { allowed_flags: [VERSIONS_LOCATION, HISTORY_LOCATION] });
@@ -56,7 +49,7 @@ export function versionedWrites(opts: VersionedWritesOptions = {}): Middleware {
       if (req.method === 'PUT' || req.method === 'DELETE') return await objectRequest(req, next, path, enabled);
       return await next(req);
     } catch (err) {
-      if (err instanceof Refusal) return err.response;
+      if (err instanceof ResponseError) return err.response;
       throw err;
     }
   };
@@ -68,7 +61,7 @@ async function containerRequest(req: SwiftRequest, next: Handler, enabled: boole
   if (headers[VERSIONS_LOCATION] !== undefined && headers[HISTORY_LOCATION] !== undefined) {
     if (!headers[HISTORY_LOCATION]) delete headers[HISTORY_LOCATION];
     else if (headers[VERSIONS_LOCATION]) {
-      return bodyResponse(400, `Only one of ${VERSIONS_LOCATION} or ${HISTORY_LOCATION} may be specified`, { contentType: 'text/plain' });
+      return plainResponse(400, `Only one of ${VERSIONS_LOCATION} or ${HISTORY_LOCATION} may be specified`);
     } else delete headers[VERSIONS_LOCATION];
   }
   const given = headers[VERSIONS_LOCATION] ?? headers[HISTORY_LOCATION];
@@ -76,7 +69,7 @@ async function containerRequest(req: SwiftRequest, next: Handler, enabled: boole
     const mode = headers[VERSIONS_LOCATION] !== undefined ? 'stack' : 'history';
     if (!given) headers['x-remove-versions-location'] = 'x';
     else if (!enabled && (req.method === 'PUT' || req.method === 'POST')) {
-      return bodyResponse(412, 'Versioned Writes is disabled', { contentType: 'text/plain' });
+      return plainResponse(412, 'Versioned Writes is disabled');
     } else {
       if (given.includes('/')) return bodyResponse(412, 'Container name cannot contain slashes');
       headers[SYSMETA_LOCATION] = given;
@@ -106,7 +99,7 @@ async function objectRequest(req: SwiftRequest, next: Handler, path: SwiftPath, 
   const location = info.sysmeta['versions-location'] || info.versionsLocation;
   const mode = info.sysmeta['versions-mode'] || 'stack';
   if (!enabled || !location) return next(req);
-  const archive = unquoteToBytes(Buffer.from(location)).toString('utf8').split('/')[0]!;
+  const archive = unquote(location).split('/')[0]!;
   const versioning = new Versioning(req, next, path, archive, info.writeAcl);
   if (req.method === 'PUT') {
     await versioning.archiveCurrent();
@@ -124,7 +117,7 @@ async function objectRequest(req: SwiftRequest, next: Handler, path: SwiftPath, 
 function check(res: SwiftResponse): void {
   if (isSuccess(res.status)) return;
   discardBody(res);
-  throw new Refusal(errorPage(res.status < 500 ? 412 : 503));
+  throw new ResponseError(errorPage(res.status < 500 ? 412 : 503));
 }
 
 /** Headers of a stored object that describe it (not the response carrying it) and go with a copy. */
@@ -159,7 +152,7 @@ class Versioning {
   /** The caller must be allowed to write the versioned container before anything is copied. */
   authorize(): void {
     const refused = this.req.env.authorize?.(this.req, this.writeAcl);
-    if (refused) throw new Refusal(refused);
+    if (refused) throw new ResponseError(refused);
   }
 
   /** GET of an object as stored (a symlink as itself), on the middleware's authority. */
@@ -170,7 +163,7 @@ class Versioning {
     const length = res.headers['content-length'];
     if (length === undefined || Number(length) > MAX_FILE_SIZE) {
       discardBody(res);
-      throw new Refusal(errorPage(413));
+      throw new ResponseError(errorPage(413));
     }
     return res;
   }
@@ -237,7 +230,7 @@ class Versioning {
       }
       if (!isSuccess(res.status)) {
         discardBody(res);
-        throw new Refusal(errorPage(res.status < 500 ? 412 : 500));
+        throw new ResponseError(errorPage(res.status < 500 ? 412 : 500));
       }
       const text = (await readBody(res.body, 64 * 1024 * 1024)).toString('utf8');
       const page = text ? (JSON.parse(text) as { name: string; content_type: string }[]) : [];

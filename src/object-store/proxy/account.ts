@@ -1,14 +1,16 @@
 // /v1/<account>: its listing and metadata (Swift's AccountController). Accounts come into being
 // on first write when account_autocreate is on; until then reads answer as for an empty one.
 import { checkMetadata, listingLimit, ACCOUNT_LISTING_LIMIT, MAX_ACCOUNT_NAME_LENGTH, nameBytes } from '../constraints.ts';
-import { textResponse, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
-import { DEFAULT_POLICY } from './container.ts';
+import { errorPage } from '../middleware/responses.ts';
+import type { SwiftRequest, SwiftResponse } from '../pipeline.ts';
+import { isSysMeta, isTrue } from '../storage/header-families.ts';
 import { authorize, type ProxyContext } from './context.ts';
-import { backendHeaders, dropOwnerHeaders, forwardedHeaders, isOwner, isSysMeta, isTrue } from './headers.ts';
+import { backendHeaders, dropOwnerHeaders, forwardedHeaders, isOwner } from './headers.ts';
 import { clearInfoCache, setInfoCache } from './info.ts';
-import { bestResponse, makeRequests, quorumSize } from './quorum.ts';
+import { quorumWrite } from './quorum.ts';
 import { readFromNodes } from './read.ts';
 import { badRequest, isSuccess, methodNotAllowed, serviceUnavailable } from './responses.ts';
+import { DEFAULT_POLICY } from './storage-policy.ts';
 import { newTimestamp } from './timestamp.ts';
 
 export const ACCOUNT_METHODS = ['DELETE', 'GET', 'HEAD', 'POST', 'PUT'];
@@ -40,11 +42,10 @@ function emptyAccount(method: string): SwiftResponse {
 /** PUTs the account on every replica; true when a quorum made it. */
 export async function autocreateAccount(ctx: ProxyContext, req: SwiftRequest, account: string): Promise<boolean> {
   const ring = ctx.rings().account;
-  const { partition, nodes } = ring.getNodes(account);
+  const { partition } = ring.getNodes(account);
   const headers: Record<string, string> = { 'x-timestamp': newTimestamp(), 'x-trans-id': req.env.transId };
   for (const [name, value] of Object.entries(req.headers)) if (isSysMeta('account', name)) headers[name] = value;
-  const results = await makeRequests(ctx.client, ring, partition, 'PUT', `/${account}`, nodes.map(() => ({ ...headers })));
-  const created = bestResponse(results, quorumSize(results.length)).status;
+  const created = (await quorumWrite(ctx.client, ring, partition, 'PUT', `/${account}`, headers)).status;
   clearInfoCache(req, account);
   if (isSuccess(created)) {
     ctx.logger.info({ account }, 'autocreated account');
@@ -100,13 +101,10 @@ async function post(ctx: ProxyContext, req: SwiftRequest, account: string): Prom
   const refused = authorize(req) ?? nameTooLong(account) ?? checkMetadata(req.headers, 'account');
   if (refused) return refused;
   const ring = ctx.rings().account;
-  const { partition, nodes } = ring.getNodes(account);
+  const { partition } = ring.getNodes(account);
   const headers = backendHeaders(req, { transfer: 'account' });
   clearInfoCache(req, account);
-  const send = async () => {
-    const results = await makeRequests(ctx.client, ring, partition, 'POST', `/${account}`, nodes.map(() => ({ ...headers })));
-    return bestResponse(results, quorumSize(results.length));
-  };
+  const send = () => quorumWrite(ctx.client, ring, partition, 'POST', `/${account}`, headers);
   const res = await send();
   if (res.status === 404 && ctx.accountAutocreate) {
     if (!(await autocreateAccount(ctx, req, account))) return serviceUnavailable();
@@ -119,16 +117,15 @@ async function post(ctx: ProxyContext, req: SwiftRequest, account: string): Prom
 async function putOrDelete(ctx: ProxyContext, req: SwiftRequest, account: string): Promise<SwiftResponse> {
   const refused = authorize(req);
   if (refused) return refused;
-  if (!req.env.identity && !req.env.authorizeOverride) return textResponse(403, 'Access was denied to this resource.');
+  if (!req.env.identity && !req.env.authorizeOverride) return errorPage(403);
   if (req.method === 'DELETE' && [...req.query.keys()].length) return badRequest();
   const invalid = req.method === 'PUT' ? (nameTooLong(account) ?? checkMetadata(req.headers, 'account')) : undefined;
   if (invalid) return invalid;
   const ring = ctx.rings().account;
-  const { partition, nodes } = ring.getNodes(account);
+  const { partition } = ring.getNodes(account);
   const headers = backendHeaders(req, req.method === 'PUT' ? { transfer: 'account' } : {});
   clearInfoCache(req, account);
-  const results = await makeRequests(ctx.client, ring, partition, req.method, `/${account}`, nodes.map(() => ({ ...headers })));
-  return bestResponse(results, quorumSize(results.length));
+  return quorumWrite(ctx.client, ring, partition, req.method, `/${account}`, headers);
 }
 
 export function handleAccount(ctx: ProxyContext, req: SwiftRequest, account: string): Promise<SwiftResponse> {

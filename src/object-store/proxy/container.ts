@@ -5,19 +5,17 @@ import {
   checkMetadata, listingLimit, nameBytes, AUTO_CREATE_ACCOUNT_PREFIX, CONTAINER_LISTING_LIMIT, MAX_CONTAINER_NAME_LENGTH,
 } from '../constraints.ts';
 import { discardBody, textResponse, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
-import type { Ring } from '../ring/types.ts';
+import { isTrue } from '../storage/header-families.ts';
 import { autocreateAccount } from './account.ts';
 import { authorize, type ProxyContext } from './context.ts';
-import { addUpdateTarget, backendHeaders, dropOwnerHeaders, forwardedHeaders, isOwner, isTrue } from './headers.ts';
+import { addUpdateTarget, backendHeaders, dropOwnerHeaders, forwardedHeaders, isOwner } from './headers.ts';
 import { clearInfoCache, getAccountInfo, setInfoCache } from './info.ts';
-import { bestResponse, makeRequests, quorumSize } from './quorum.ts';
+import { quorumWrite } from './quorum.ts';
 import { readFromNodes } from './read.ts';
 import { badRequest, isSuccess, methodNotAllowed, notFound, serviceUnavailable } from './responses.ts';
+import { DEFAULT_POLICY } from './storage-policy.ts';
 
 export const CONTAINER_METHODS = ['DELETE', 'GET', 'HEAD', 'POST', 'PUT'];
-
-/** The one storage policy this cluster has (Swift's default policy 0). */
-export const DEFAULT_POLICY = { index: 0, name: 'Policy-0' };
 
 /**
  * Whether the account exists for real (not just the stand-in an autocreate account answers
@@ -107,9 +105,9 @@ async function put(ctx: ProxyContext, req: SwiftRequest, account: string, contai
   const ring = ctx.rings().container;
   const { partition, nodes } = ring.getNodes(account, container);
   const base = backendHeaders(req, { transfer: 'container', additional: { 'x-backend-storage-policy-default': String(DEFAULT_POLICY.index) } });
-  const results = await makeRequests(ctx.client, ring, partition, 'PUT', `/${account}/${container}`, withAccountUpdates(ctx, base, nodes.length, account));
+  const res = await quorumWrite(ctx.client, ring, partition, 'PUT', `/${account}/${container}`, withAccountUpdates(ctx, base, nodes.length, account));
   clearInfoCache(req, account, container);
-  return bestResponse(results, quorumSize(results.length));
+  return res;
 }
 
 async function post(ctx: ProxyContext, req: SwiftRequest, account: string, container: string): Promise<SwiftResponse> {
@@ -118,12 +116,10 @@ async function post(ctx: ProxyContext, req: SwiftRequest, account: string, conta
   if (!isOwner(req)) dropOwnerHeaders(req.headers);
   const missing = await missingAccount(ctx, req, account);
   if (missing) return missing;
-  const ring: Ring = ctx.rings().container;
-  const { partition, nodes } = ring.getNodes(account, container);
-  const headers = backendHeaders(req, { transfer: 'container' });
+  const ring = ctx.rings().container;
+  const { partition } = ring.getNodes(account, container);
   clearInfoCache(req, account, container);
-  const results = await makeRequests(ctx.client, ring, partition, 'POST', `/${account}/${container}`, nodes.map(() => ({ ...headers })));
-  return bestResponse(results, quorumSize(results.length));
+  return quorumWrite(ctx.client, ring, partition, 'POST', `/${account}/${container}`, backendHeaders(req, { transfer: 'container' }));
 }
 
 async function remove(ctx: ProxyContext, req: SwiftRequest, account: string, container: string): Promise<SwiftResponse> {
@@ -135,8 +131,7 @@ async function remove(ctx: ProxyContext, req: SwiftRequest, account: string, con
   const { partition, nodes } = ring.getNodes(account, container);
   const headers = withAccountUpdates(ctx, backendHeaders(req), nodes.length, account);
   clearInfoCache(req, account, container);
-  const results = await makeRequests(ctx.client, ring, partition, 'DELETE', `/${account}/${container}`, headers);
-  const res = bestResponse(results, quorumSize(results.length));
+  const res = await quorumWrite(ctx.client, ring, partition, 'DELETE', `/${account}/${container}`, headers);
   // 202 means no server had the container
   return res.status === 202 ? notFound() : res;
 }

@@ -1,8 +1,7 @@
 // Which client headers reach the storage servers and which storage headers reach the client
 // (Swift's generate_request_headers / transfer_headers and swift_owner_headers).
 import type { SwiftRequest } from '../pipeline.ts';
-
-export type ServerType = 'account' | 'container' | 'object';
+import { isSysMeta, isSysOrUserMeta, isUserMeta, type ServerType } from '../storage/header-families.ts';
 
 const BACKEND_USER_AGENT = `proxy-server ${process.pid}`;
 
@@ -25,21 +24,6 @@ export const OWNER_HEADERS = [
 const CONTAINER_PASS_THROUGH = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to', 'x-versions-location', 'x-history-location'];
 /** X-Remove-<name> clears <name> (sent as an empty value). */
 const CONTAINER_REMOVABLE = ['x-remove-container-read', 'x-remove-container-write', 'x-remove-container-sync-key', 'x-remove-container-sync-to', 'x-remove-versions-location', 'x-remove-history-location'];
-
-/** A header that says yes (Swift's config_true_value). */
-export function isTrue(value: string | undefined): boolean {
-  return /^(true|yes|on|1|t|y)$/i.test(value?.trim() ?? '');
-}
-
-export function isUserMeta(type: ServerType, name: string): boolean {
-  const prefix = `x-${type}-meta-`;
-  return name.length > prefix.length && name.startsWith(prefix);
-}
-
-export function isSysMeta(type: ServerType, name: string): boolean {
-  const prefix = `x-${type}-sysmeta-`;
-  return name.length > prefix.length && name.startsWith(prefix);
-}
 
 /**
  * The caller owns what it is looking at: the auth middleware says so (req.env.swiftOwner, set
@@ -64,7 +48,7 @@ export function transferHeaders(src: Record<string, string>, type: 'account' | '
     }
   }
   for (const [name, value] of Object.entries(src)) {
-    if (isUserMeta(type, name) || isSysMeta(type, name) || (type === 'container' && CONTAINER_PASS_THROUGH.includes(name))) out[name] = value;
+    if (isSysOrUserMeta(type, name) || (type === 'container' && CONTAINER_PASS_THROUGH.includes(name))) out[name] = value;
   }
   return out;
 }

@@ -3,8 +3,8 @@
 import type { Capabilities } from '../capabilities.ts';
 import { PUBLISHED_CONSTRAINTS } from '../constraints.ts';
 import type { SwiftRequest, SwiftResponse } from '../pipeline.ts';
-import { DEFAULT_POLICY } from './container.ts';
 import { methodNotAllowed } from './responses.ts';
+import { DEFAULT_POLICY } from './storage-policy.ts';
 
 /** The Swift release whose API this proxy speaks. */
 export const SWIFT_VERSION = '2.35.0';

@@ -8,16 +8,16 @@ import type { Readable } from 'node:stream';
 import { applyDeleteHeaders, checkObjectCreation, MAX_FILE_SIZE } from '../constraints.ts';
 import { textResponse, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
 import type { Ring } from '../ring/types.ts';
+import { isTrue } from '../storage/header-families.ts';
 import { finishUpload, nodeName, openUpload, readSmallBody, writeChunk, type Upload } from './backend.ts';
 import { authorize, type ProxyContext } from './context.ts';
 import type { ContainerInfo } from './info.ts';
 import { guessContentType } from './mime.ts';
 import { NodeIter } from './nodes.ts';
-import { isTrue } from './headers.ts';
 import { objectBackendHeaders, withContainerUpdates, type ObjectTarget } from './object-headers.ts';
 import { bestResponse, quorumSize, type NodeResult } from './quorum.ts';
 import { accepted, isSuccess, notFound, preconditionFailed, ResponseError, serviceUnavailable } from './responses.ts';
-import { httpDate, timestampSeconds } from './timestamp.ts';
+import { headerTimestamp } from './timestamp.ts';
 
 const normalizeEtag = (etag: string | undefined) => etag?.replaceAll('"', '').toLowerCase();
 
@@ -117,7 +117,7 @@ export async function putObject(ctx: ProxyContext, req: SwiftRequest, target: Ob
   if (refused) return refused;
   if (!isSuccess(info.status)) return notFound();
   settleContentType(req, target.object);
-  const invalid = checkObjectCreation(req.headers, target.object, { contentTypeOverridden: req.env.contentTypeOverridden === true }) ?? applyDeleteHeaders(req.headers, timestampSeconds(req.headers['x-timestamp']));
+  const invalid = checkObjectCreation(req.headers, target.object, { contentTypeOverridden: req.env.contentTypeOverridden === true }) ?? applyDeleteHeaders(req.headers, headerTimestamp(req.headers['x-timestamp']).seconds);
   if (invalid) return invalid;
 
   const ring = ctx.rings().object;
@@ -154,7 +154,7 @@ export async function putObject(ctx: ProxyContext, req: SwiftRequest, target: Ob
     if (!isSuccess(best.status)) return best;
     return {
       status: best.status,
-      headers: { 'content-type': 'text/html; charset=UTF-8', 'content-length': '0', etag, 'last-modified': httpDate(req.headers['x-timestamp']!) },
+      headers: { 'content-type': 'text/html; charset=UTF-8', 'content-length': '0', etag, 'last-modified': headerTimestamp(req.headers['x-timestamp']).httpDate },
       body: '',
     };
   } catch (err) {

@@ -3,15 +3,15 @@
 // object ring. PUT, which streams the body to the replicas, is in object-put.ts.
 import { applyDeleteHeaders, checkMetadata } from '../constraints.ts';
 import type { SwiftRequest, SwiftResponse } from '../pipeline.ts';
+import { isTrue } from '../storage/header-families.ts';
 import { authorize, type ProxyContext } from './context.ts';
 import { getContainerInfo, type ContainerInfo } from './info.ts';
-import { isTrue } from './headers.ts';
 import { objectBackendHeaders, withContainerUpdates, type ObjectTarget } from './object-headers.ts';
 import { putObject } from './object-put.ts';
 import { bestResponse, makeRequests, quorumSize } from './quorum.ts';
 import { readFromNodes } from './read.ts';
 import { badRequest, isSuccess, methodNotAllowed, notFound, serviceUnavailable } from './responses.ts';
-import { timestampSeconds } from './timestamp.ts';
+import { headerTimestamp } from './timestamp.ts';
 
 export const OBJECT_METHODS = ['DELETE', 'GET', 'HEAD', 'POST', 'PUT'];
 
@@ -44,7 +44,7 @@ async function post(ctx: ProxyContext, req: SwiftRequest, target: ObjectTarget, 
   const refused = authorize(req, info.writeAcl);
   if (refused) return refused;
   if (!isSuccess(info.status)) return notFound();
-  const invalid = checkMetadata(req.headers, 'object') ?? applyDeleteHeaders(req.headers, timestampSeconds(req.headers['x-timestamp']));
+  const invalid = checkMetadata(req.headers, 'object') ?? applyDeleteHeaders(req.headers, headerTimestamp(req.headers['x-timestamp']).seconds);
   if (invalid) return invalid;
   const ring = ctx.rings().object;
   const { partition, nodes } = ring.getNodes(target.account, target.container, target.object);

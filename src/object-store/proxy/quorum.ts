@@ -67,6 +67,23 @@ export function bestResponse(results: NodeResult[], quorum: number, overrides?: 
   return response ?? serviceUnavailable();
 }
 
+/**
+ * One request per primary of the partition, each with its own header set (or a copy of the one
+ * given), answered as the quorum agrees: the account and container writes.
+ */
+export async function quorumWrite(
+  client: BackendClient,
+  ring: Ring,
+  partition: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> | Record<string, string>[],
+): Promise<SwiftResponse> {
+  const perNode = Array.isArray(headers) ? headers : ring.getPartNodes(partition).map(() => ({ ...headers }));
+  const results = await makeRequests(client, ring, partition, method, path, perNode);
+  return bestResponse(results, quorumSize(results.length));
+}
+
 export interface FanOutOptions {
   query?: URLSearchParams;
   body?: Buffer;

@@ -1,5 +1,6 @@
 // Turning storage-server answers into client answers, and the proxy's own stock answers
 // (Swift's swob defaults, so clients that match on bodies see the same words).
+import { errorPage } from '../middleware/responses.ts';
 import { textResponse, type SwiftResponse } from '../pipeline.ts';
 
 /** Headers a storage server sends that are the proxy's to set, not to pass on (Swift's update_headers). */
@@ -20,20 +21,18 @@ export function passOnHeaders(headers: Record<string, string>): Record<string, s
 
 export const isSuccess = (status: number) => status >= 200 && status < 300;
 
-/** Thrown to answer at once with `response` (caught in app.ts) */
+/** Thrown to answer at once with `response` (Swift raises an HTTPException); caught by the layer that threw it: app.ts for the proxy, each middleware for its own. */
 export class ResponseError extends Error {
   constructor(readonly response: SwiftResponse) {
     super(`${response.status}`);
   }
 }
 
-export const badRequest = (text = 'The server could not comply with the request since it is either malformed or otherwise incorrect.') =>
-  textResponse(400, text);
-export const notFound = () => textResponse(404, 'The resource could not be found.');
-export const preconditionFailed = (text = 'A precondition for this request was not met.') => textResponse(412, text);
-export const serviceUnavailable = () => textResponse(503, 'The server is currently unavailable. Please try again at a later time.');
-export const methodNotAllowed = (allowed: string[]) =>
-  textResponse(405, 'The method is not allowed for this resource.', { allow: [...allowed].sort().join(', ') });
+export const badRequest = (text?: string) => (text === undefined ? errorPage(400) : textResponse(400, text));
+export const notFound = () => errorPage(404);
+export const preconditionFailed = (text?: string) => (text === undefined ? errorPage(412) : textResponse(412, text));
+export const serviceUnavailable = () => errorPage(503);
+export const methodNotAllowed = (allowed: string[]) => errorPage(405, { allow: [...allowed].sort().join(', ') });
 /** 202, as the object server words it (an older write than the one stored). */
 export function accepted(): SwiftResponse {
   const body = '<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>';

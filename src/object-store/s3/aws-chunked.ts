@@ -5,6 +5,7 @@
 // through, and the payload's last bytes only once the final chunk and the trailers are
 // read and checked, so a tampered or truncated body never completes an upload.
 import { createHash } from 'node:crypto';
+import { ByteReader } from '../middleware/byte-reader.ts';
 import { s3Error } from './errors.ts';
 import type { ChunkSignatures } from './signature.ts';
 
@@ -26,67 +27,20 @@ export interface AwsChunkedOptions {
 
 const incomplete = (why = 'The request body terminated unexpectedly') => s3Error('IncompleteBody', {}, why);
 
-/** Reads lines and byte runs from a stream of Buffers without copying the data runs. */
-class ByteReader {
-  private buffered: Buffer = Buffer.alloc(0);
-  private ended = false;
-  private readonly source: AsyncIterator<Buffer>;
-
-  constructor(source: AsyncIterable<Buffer>) {
-    this.source = source[Symbol.asyncIterator]();
+/** The next line without its CRLF; undefined when the stream ends first. */
+async function readLine(reader: ByteReader): Promise<string | undefined> {
+  for (;;) {
+    const at = reader.buffered.indexOf('\r\n');
+    if (at >= 0) return reader.take(at + 2).subarray(0, at).toString('latin1');
+    if (reader.buffered.length > MAX_LINE) throw incomplete('invalid chunk header');
+    if (!(await reader.more())) return undefined;
   }
+}
 
-  private async fill(): Promise<boolean> {
-    if (this.ended) return false;
-    const next = await this.source.next();
-    if (next.done) {
-      this.ended = true;
-      return false;
-    }
-    const piece = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
-    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, piece]) : piece;
-    return true;
-  }
-
-  /** The next line without its CRLF; undefined at the end of the stream. */
-  async line(): Promise<string | undefined> {
-    for (;;) {
-      const at = this.buffered.indexOf('\r\n');
-      if (at >= 0) {
-        const line = this.buffered.subarray(0, at).toString('latin1');
-        this.buffered = this.buffered.subarray(at + 2);
-        return line;
-      }
-      if (this.buffered.length > MAX_LINE) throw incomplete(`invalid chunk header`);
-      if (!(await this.fill())) {
-        if (this.buffered.length) throw incomplete();
-        return undefined;
-      }
-    }
-  }
-
-  /** Up to `max` bytes; undefined at the end of the stream. */
-  async read(max: number): Promise<Buffer | undefined> {
-    if (this.buffered.length === 0 && !(await this.fill())) return undefined;
-    const piece = this.buffered.subarray(0, Math.min(max, this.buffered.length));
-    this.buffered = this.buffered.subarray(piece.length);
-    return piece;
-  }
-
-  /** Exactly `n` bytes; undefined when the stream ends before. */
-  async exact(n: number): Promise<Buffer | undefined> {
-    while (this.buffered.length < n && (await this.fill()));
-    if (this.buffered.length < n) return undefined;
-    const out = this.buffered.subarray(0, n);
-    this.buffered = this.buffered.subarray(n);
-    return out;
-  }
-
-  /** All that is left, or more than `limit` bytes of it when there is more. */
-  async remainder(limit: number): Promise<Buffer> {
-    while (this.buffered.length <= limit && (await this.fill()));
-    return this.buffered;
-  }
+/** Up to `max` bytes, as they come (no copy); undefined at the end of the stream. */
+async function readSome(reader: ByteReader, max: number): Promise<Buffer | undefined> {
+  while (reader.buffered.length === 0) if (!(await reader.more())) return undefined;
+  return reader.take(Math.min(max, reader.buffered.length));
 }
 
 function chunkHeader(line: string, signed: boolean): { size: number; signature?: string } {
@@ -115,7 +69,7 @@ export async function* decodeAwsChunked(body: AsyncIterable<Buffer>, opts: AwsCh
   let held: Buffer | undefined;
 
   for (;;) {
-    const line = await reader.line();
+    const line = await readLine(reader);
     if (line === undefined) throw incomplete();
     chunkNumber++;
     const { size, signature } = chunkHeader(line, signed);
@@ -130,7 +84,7 @@ export async function* decodeAwsChunked(body: AsyncIterable<Buffer>, opts: AwsCh
     const hash = signed ? createHash('sha256') : undefined;
     let left = size;
     while (left > 0) {
-      const piece = await reader.read(left);
+      const piece = await readSome(reader, left);
       if (piece === undefined) {
         throw s3Error('IncompleteBody', { NumberBytesExpected: opts.decodedLength, NumberBytesProvided: opts.decodedLength - remaining + size - left });
       }
@@ -145,7 +99,7 @@ export async function* decodeAwsChunked(body: AsyncIterable<Buffer>, opts: AwsCh
       break;
     }
     remaining -= size;
-    if ((await reader.exact(2))?.toString('latin1') !== '\r\n') throw incomplete();
+    if (!(await reader.fill(2)) || reader.take(2).toString('latin1') !== '\r\n') throw incomplete();
   }
 
   await readTrailers(reader, opts, signatures);
@@ -158,12 +112,13 @@ export async function* decodeAwsChunked(body: AsyncIterable<Buffer>, opts: AwsCh
 async function readTrailers(reader: ByteReader, opts: AwsChunkedOptions, signatures: ChunkSignatures | undefined): Promise<void> {
   if (opts.expectedTrailers.size === 0) {
     // after the final chunk: nothing, or the empty line that ends the (absent) trailers
-    const rest = await reader.remainder(2);
+    while (reader.buffered.length <= 2 && (await reader.more()));
+    const rest = reader.buffered;
     if (rest.length !== 0 && rest.toString('latin1') !== '\r\n') throw incomplete();
     return;
   }
   for (;;) {
-    const line = await reader.line();
+    const line = await readLine(reader);
     if (line === undefined) throw incomplete();
     if (line === '') break;
     const colon = line.indexOf(':');

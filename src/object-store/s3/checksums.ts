@@ -75,6 +75,11 @@ const ALGORITHMS: Record<string, () => Checksum> = {
 };
 const KNOWN_BUT_UNSUPPORTED = new Set(['x-amz-checksum-crc64nvme']);
 
+/** The x-amz-checksum-<algorithm> headers among `headers` (-algorithm and -type only say how to check). */
+export function checksumHeaderNames(headers: Record<string, string>): string[] {
+  return Object.keys(headers).filter((h) => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-algorithm' && h !== 'x-amz-checksum-type');
+}
+
 export function isChecksumHeader(name: string): boolean {
   return name in ALGORITHMS || KNOWN_BUT_UNSUPPORTED.has(name);
 }

@@ -1,6 +1,7 @@
 // x-amz-copy-source of CopyObject and UploadPartCopy: which object, checked to exist (and
 // to meet the x-amz-copy-source-if-* conditions) before the copy is asked of Swift's copy
 // middleware with X-Copy-From.
+import { tryDecodeURIComponent } from '../middleware/quote.ts';
 import { discardBody, type SwiftResponse } from '../pipeline.ts';
 import { s3Error } from './errors.ts';
 import { etagConditions } from './conditions.ts';
@@ -29,13 +30,7 @@ export async function copySource(r: S3Request): Promise<CopySource | undefined> 
   }
   const version = params.get('versionId');
   if (version !== null && version !== 'null') throw s3Error('NotImplemented');
-  let path: string;
-  try {
-    path = decodeURIComponent(pathPart);
-  } catch {
-    path = pathPart;
-  }
-  const m = /^\/?([^/]+)\/(.+)$/.exec(path);
+  const m = /^\/?([^/]+)\/(.+)$/.exec(tryDecodeURIComponent(pathPart));
   if (!m) {
     throw s3Error('InvalidArgument', { ArgumentName: 'x-amz-copy-source', ArgumentValue: header }, 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
   }

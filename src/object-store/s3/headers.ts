@@ -1,6 +1,8 @@
 // Headers between S3 and Swift: x-amz-meta-* is X-Object-Meta-*, the S3 ETag of a multipart
 // upload lives in object sysmeta, and only the headers S3 defines go back to the client
 // (Swift's s3api translate_swift_to_s3 and to_swift_req).
+import { isTrue } from '../storage/header-families.ts';
+import { unquoteEtag } from '../storage/object/conditional.ts';
 
 /** Object sysmeta s3api keeps (Swift's names, so data moves between the two). */
 export const SYSMETA_ETAG = 'x-object-sysmeta-s3api-etag';
@@ -24,12 +26,7 @@ export const OBJECT_WRITE_HEADERS = [
 const BAD_META_NAME = /[ "),/;<=>?@[\\\]{}]/;
 
 export function quoteEtag(etag: string): string {
-  const bare = etag.startsWith('"') && etag.endsWith('"') && etag.length > 1 ? etag.slice(1, -1) : etag;
-  return `"${bare}"`;
-}
-
-export function unquoteEtag(etag: string): string {
-  return etag.startsWith('"') && etag.endsWith('"') && etag.length > 1 ? etag.slice(1, -1) : etag;
+  return `"${unquoteEtag(etag)}"`;
 }
 
 /**
@@ -64,10 +61,6 @@ export function s3Headers(swift: Record<string, string>): Record<string, string>
   else if (out.etag && isTrue(swift['x-static-large-object'])) out.etag = `${unquoteEtag(out.etag)}-N`;
   if (out.etag) out.etag = quoteEtag(out.etag);
   return out;
-}
-
-export function isTrue(value: string | undefined): boolean {
-  return value !== undefined && ['true', '1', 'yes', 'on', 't', 'y'].includes(value.trim().toLowerCase());
 }
 
 /** S3's XML timestamps: 2024-05-06T07:08:09.000Z, seconds rounded up as Swift's s3api does. */

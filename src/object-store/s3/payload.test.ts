@@ -158,6 +158,18 @@ describe('aws-chunked without signatures, with a checksum trailer', () => {
     assert.equal(error?.details.BadChunkSize, 10);
   });
 
+  test('chunks framed wrongly are IncompleteBody: data not ended by CRLF, a header cut off, anything after the end', async () => {
+    const small: Record<string, string> = { ...headers(), 'x-amz-decoded-content-length': '10' };
+    delete small['x-amz-trailer'];
+    for (const bad of ['a\r\n0123456789zz0\r\n\r\n', 'a\r\n0123456789\r\n0\r', 'a\r\n0123456789\r\n0\r\n\r\nextra']) {
+      const { error } = await drain(prepared(small, Buffer.from(bad), auth()).body);
+      assert.equal(error?.code, 'IncompleteBody', JSON.stringify(bad));
+    }
+    const { data, error } = await drain(prepared(small, Buffer.from('a\r\n0123456789\r\n0\r\n\r\n'), auth()).body);
+    assert.equal(error, undefined);
+    assert.equal(data.toString(), '0123456789');
+  });
+
   test('a trailer that was not announced is MalformedTrailerError', async () => {
     const bad = Buffer.concat([body('n+HHwQ==').subarray(0, -2), Buffer.from('x-amz-other:1\r\n\r\n')]);
     const { error } = await drain(prepared(headers(), bad, auth()).body);

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { decodeAwsChunked } from './aws-chunked.ts';
-import { checksumFor, decodeChecksumValue, isChecksumHeader, type Checksum } from './checksums.ts';
+import { checksumFor, checksumHeaderNames, decodeChecksumValue, isChecksumHeader, type Checksum } from './checksums.ts';
 import { S3Error, s3Error } from './errors.ts';
 import { ChunkSignatures, sha256Hex, type S3Auth, type SigV4Auth } from './signature.ts';
 
@@ -38,7 +38,7 @@ export interface Payload {
 
 /** The checksum header or trailer the request names, checked for sense (Swift's _validate_checksum_headers). */
 function checksumPlan(headers: Record<string, string>): { name: string; checksum: Checksum; inTrailer: boolean } | undefined {
-  const inHeaders = Object.keys(headers).filter((h) => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-algorithm' && h !== 'x-amz-checksum-type');
+  const inHeaders = checksumHeaderNames(headers);
   if (inHeaders.some((h) => !isChecksumHeader(h))) throw s3Error('InvalidRequest', {}, 'The algorithm type you specified in x-amz-checksum- header is invalid.');
   if (inHeaders.length > 1) throw s3Error('InvalidRequest', {}, 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
   const trailerText = (headers['x-amz-trailer'] ?? '').trim();

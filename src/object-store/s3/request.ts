@@ -3,12 +3,16 @@
 // (s3token, keystone-auth, copy, slo ... the proxy). A Swift answer that means failure comes
 // back as the S3 error Swift's s3api maps it to.
 import type { Readable } from 'node:stream';
+import { parseInteger } from '../constraints.ts';
+import { joinHash, splitHash } from '../middleware/listing-rows.ts';
 import { swiftPath } from '../path.ts';
 import { BodyTooLargeError, discardBody, readBody, subrequest, type Handler, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
 import { getContainerInfo, type ContainerInfo } from '../proxy/info.ts';
+import { isSuccess } from '../proxy/responses.ts';
 import type { S3Env } from './env.ts';
 import { S3Error, s3Error } from './errors.ts';
 import type { Payload } from './payload.ts';
+import { parseXml, XmlSyntaxError, type XmlElement } from './xml.ts';
 
 export interface S3Config {
   location: string;
@@ -100,10 +104,18 @@ export class S3Request {
   intParam(name: string, fallback: number, limit = MAX_32BIT_INT): number {
     const text = this.query.get(name);
     if (text === null) return fallback;
-    const value = /^\s*[-+]?\d+\s*$/.test(text) ? Number(text) : NaN;
+    const value = parseInteger(text) ?? NaN;
     if (value < 0) throw s3Error('InvalidArgument', { ArgumentName: name, ArgumentValue: text }, `Argument ${name} must be an integer between 0 and ${MAX_32BIT_INT}`);
     if (!(value <= MAX_32BIT_INT)) throw s3Error('InvalidArgument', { ArgumentName: name, ArgumentValue: text }, `Provided ${name} not an integer or within integer range`);
     return Math.min(value, limit);
+  }
+
+  /** ?encoding-type: 'url' asks for the names in a listing %-encoded (as Python's quote); any other value is InvalidArgument. */
+  encodingType(): 'url' | undefined {
+    const value = this.query.get('encoding-type');
+    if (value === null) return undefined;
+    if (value !== 'url') throw s3Error('InvalidArgument', { ArgumentName: 'encoding-type', ArgumentValue: value }, 'Invalid Encoding Method specified in Request');
+    return value;
   }
 
   /** A small request body (an XML document), read whole; undefined when there is none (Swift's S3Request.xml). */
@@ -134,7 +146,7 @@ export class S3Request {
   async bucketInfo(container = this.bucket!): Promise<ContainerInfo> {
     await this.authenticate();
     const info = await getContainerInfo(this.client, this.next, this.account, container);
-    if (info.status >= 200 && info.status < 300) return info;
+    if (isSuccess(info.status)) return info;
     if (info.status === 404 || info.status === 0 || info.status === 410) throw s3Error('NoSuchBucket', { BucketName: container });
     if (info.status === 503) throw s3Error('ServiceUnavailable');
     throw new S3Error('InternalError', `unexpected status code ${info.status}`);
@@ -160,7 +172,7 @@ export class S3Request {
       discardBody(res);
       throw bodyFailure;
     }
-    if (isSuccess(method, c, res.status) || c.accept?.includes(res.status)) return res;
+    if (callSucceeded(method, c, res.status) || c.accept?.includes(res.status)) return res;
     throw await this.errorFor(method, c, res);
   }
 
@@ -193,7 +205,7 @@ export class S3Request {
         // missing object or missing bucket? the segments container counts as there
         if (container.endsWith(MULTIUPLOAD_SUFFIX)) return s3Error('NoSuchKey', { Key: c.object });
         const info = await getContainerInfo(this.client, this.next, this.account, container);
-        return info.status >= 200 && info.status < 300 ? s3Error('NoSuchKey', { Key: c.object }) : s3Error('NoSuchBucket', { BucketName: container });
+        return isSuccess(info.status) ? s3Error('NoSuchKey', { Key: c.object }) : s3Error('NoSuchBucket', { BucketName: container });
       }
       if (status === 412) return s3Error('PreconditionFailed');
       if (method === 'PUT') {
@@ -219,22 +231,31 @@ export class S3Request {
   }
 }
 
-function isSuccess(method: string, c: SwiftCall, status: number): boolean {
+/** The XML document a request body holds; the S3 error `code` when it is not well-formed or its root is not `root`. */
+export function requestXml(body: Buffer, root: string, code: 'MalformedXML' | 'MalformedACLError'): XmlElement {
+  let doc: XmlElement;
+  try {
+    doc = parseXml(body.toString('utf8'));
+  } catch (err) {
+    if (err instanceof XmlSyntaxError) throw s3Error(code);
+    throw err;
+  }
+  if (doc.name !== root) throw s3Error(code);
+  return doc;
+}
+
+function callSucceeded(method: string, c: SwiftCall, status: number): boolean {
   // a container PUT that finds it there (202) is not a success in S3 terms
   if (c.container !== undefined && c.object === undefined && method === 'PUT') return status === 201;
-  if (c.object !== undefined && (method === 'GET' || method === 'HEAD')) return (status >= 200 && status < 300) || status === 304;
-  return status >= 200 && status < 300;
+  if (c.object !== undefined && (method === 'GET' || method === 'HEAD')) return isSuccess(status) || status === 304;
+  return isSuccess(status);
 }
 
 /** A multipart upload's S3 ETag rides in the listing's hash as "; s3_etag=" (Swift's ListingEtagMiddleware). */
 function withS3Etag(entry: ListingEntry): ListingEntry {
   if (typeof entry.hash !== 'string' || !entry.hash.includes(';')) return entry;
-  const [etag, ...params] = entry.hash.split(';').map((p) => p.trim());
-  const kept: string[] = [];
-  for (const param of params) {
-    const [key, value] = param.split('=');
-    if (key === 's3_etag' && value !== undefined) entry.s3_etag = `"${value}"`;
-    else kept.push(`; ${param}`);
-  }
-  return { ...entry, hash: etag + kept.join('') };
+  const { etag, params } = splitHash(entry.hash);
+  const s3Etag = params.find(([key]) => key === 's3_etag');
+  if (s3Etag) entry.s3_etag = `"${s3Etag[1]}"`;
+  return { ...entry, hash: joinHash(etag, params.filter((p) => p !== s3Etag)) };
 }

@@ -114,6 +114,7 @@ describe('buckets', () => {
     assert.equal((await s3('PUT', '/located', { body: config('us-east-1') })).status, 200);
     assertError(await s3('PUT', '/elsewhere', { body: config('eu-west-1') }), 400, 'InvalidLocationConstraint');
     assertError(await s3('PUT', '/broken', { body: '<CreateBucketConfiguration><Location' }), 400, 'MalformedXML');
+    assertError(await s3('PUT', '/broken', { body: '<LocationConstraint>RegionOne</LocationConstraint>' }), 400, 'MalformedXML');
     const location = xml(await s3('GET', '/located?location'));
     assert.equal(location.name, 'LocationConstraint');
     assert.equal(location.text, '');
@@ -163,6 +164,7 @@ describe('buckets', () => {
     assertError(await s3('PUT', '/public?acl', { headers: { 'x-amz-acl': 'everyone-please' } }), 400, 'InvalidArgument');
     assertError(await s3('PUT', '/public?acl'), 400, 'MissingSecurityHeader');
     assertError(await s3('PUT', '/public?acl', { body: '<AccessControlPolicy><oops' }), 400, 'MalformedACLError');
+    assertError(await s3('PUT', '/public?acl', { body: policy.replaceAll('AccessControlPolicy', 'NotAPolicy') }), 400, 'MalformedACLError');
   });
 
   test('versioning reads as never enabled; unsupported sub-resources are NotImplemented', async () => {
@@ -359,6 +361,8 @@ describe('listing objects', () => {
     const doc = xml(await s3('GET', '/listing?encoding-type=url&prefix=z'));
     assert.deepEqual(contents(doc), ['z%20y.txt']);
     assert.equal(text(doc, 'EncodingType'), 'url');
+    // the slashes of a key stay as they are
+    assert.deepEqual(contents(xml(await s3('GET', '/listing?encoding-type=url&prefix=docs%2Fsub'))), ['docs/sub/three.txt']);
     assertError(await s3('GET', '/listing?encoding-type=base64'), 400, 'InvalidArgument');
   });
 
@@ -565,6 +569,16 @@ describe('multipart uploads', () => {
     assertError(await s3('PUT', `/mpu/copied.bin?partNumber=2&uploadId=${id}`, { headers: { 'x-amz-copy-source': '/mpu/source', 'x-amz-copy-source-range': 'bytes=20-30' } }), 400, 'InvalidArgument');
     await s3('POST', `/mpu/copied.bin?uploadId=${id}`, { body: completeBody([[1, text(result, 'ETag')!]]) });
     assert.equal((await s3('GET', '/mpu/copied.bin')).text, '2345');
+  });
+
+  test('encoding-type=url quotes keys in upload and part listings as in object listings', async () => {
+    const path = `/mpu/${encodeURIComponent('odd name (1).bin')}`;
+    const id = text(xml(await s3('POST', `${path}?uploads`)), 'UploadId')!;
+    const uploads = xml(await s3('GET', '/mpu?uploads&encoding-type=url&prefix=odd'));
+    assert.deepEqual(children(uploads, 'Upload').map((u) => text(u, 'Key')), ['odd%20name%20%281%29.bin']);
+    assert.equal(text(xml(await s3('GET', `${path}?uploadId=${id}&encoding-type=url`)), 'Key'), 'odd%20name%20%281%29.bin');
+    assertError(await s3('GET', `${path}?uploadId=${id}&encoding-type=base64`), 400, 'InvalidArgument');
+    await s3('DELETE', `${path}?uploadId=${id}`);
   });
 
   test('listing uploads with a prefix and a delimiter', async () => {

@@ -7,7 +7,8 @@
 // This file builds the string to sign from the request. The secret stays with Identity, which
 // checks the signature (POST /v3/s3tokens); when the secret is known (cached by s3token) the
 // check can be made here too, and the key is kept for the signatures of aws-chunked bodies.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { sameSignature } from '../middleware/signatures.ts';
 import { s3Error, type ErrorDetails } from './errors.ts';
 
 export interface SigningRequest {
@@ -78,12 +79,6 @@ export function sha256Hex(data: string | Buffer): string {
 
 function hmac(key: string | Buffer, data: string): Buffer {
   return createHmac('sha256', key).update(data, 'utf8').digest();
-}
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** 20240102T030405Z → ms; undefined when malformed. */
@@ -229,7 +224,7 @@ function sigV4(req: SigningRequest, opts: SignatureOptions, via: 'header' | 'que
     scope,
     check(secret: string): boolean {
       const key = signingKeyV4(secret, scope);
-      const ok = sameText(createHmac('sha256', key).update(stringToSign).digest('hex'), signature);
+      const ok = sameSignature(createHmac('sha256', key).update(stringToSign).digest('hex'), signature);
       if (ok) auth.signingKey = key;
       return ok;
     },
@@ -344,7 +339,7 @@ function sigV2(req: SigningRequest, opts: SignatureOptions, via: 'header' | 'que
     accessKey: access,
     signature,
     stringToSign,
-    check: (secret: string) => sameText(createHmac('sha1', secret).update(stringToSign).digest('base64'), signature),
+    check: (secret: string) => sameSignature(createHmac('sha1', secret).update(stringToSign).digest('base64'), signature),
     mismatchDetails: () => ({
       AWSAccessKeyId: access,
       StringToSign: stringToSign,
@@ -368,7 +363,7 @@ export class ChunkSignatures {
   checkChunk(chunkSha256: string, signature: string): boolean {
     const expected = this.sign(['AWS4-HMAC-SHA256-PAYLOAD', this.auth.amzDate, this.auth.scope, this.previous, sha256Hex(''), chunkSha256]);
     this.previous = signature;
-    return sameText(expected, signature);
+    return sameSignature(expected, signature);
   }
 
   /** The x-amz-trailer-signature check: the trailers (without it) as "name:value\n" lines, sorted. */
@@ -379,7 +374,7 @@ export class ChunkSignatures {
       .map(([name, value]) => `${name}:${value}\n`)
       .join('');
     const expected = this.sign(['AWS4-HMAC-SHA256-TRAILER', this.auth.amzDate, this.auth.scope, this.previous, sha256Hex(lines || '\n')]);
-    return sameText(expected, signature);
+    return sameSignature(expected, signature);
   }
 
   private sign(lines: string[]): string {

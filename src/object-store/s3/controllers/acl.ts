@@ -4,9 +4,9 @@
 import { discardBody, type SwiftResponse } from '../../pipeline.ts';
 import { parseAcl, referrerAllowed } from '../../middleware/acl.ts';
 import { s3Error } from '../errors.ts';
-import type { S3Request } from '../request.ts';
+import { requestXml, type S3Request } from '../request.ts';
 import { emptyResponse, ownerNode, xmlResponse } from '../responses.ts';
-import { child, children, el, parseXml, XmlSyntaxError, type XmlNode } from '../xml.ts';
+import { child, children, el, type XmlNode } from '../xml.ts';
 
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
@@ -64,14 +64,7 @@ export async function putAcl(r: S3Request): Promise<SwiftResponse> {
 
 /** The canned ACL an AccessControlPolicy document amounts to (Swift's swift_acl_translate). */
 function policyAsCanned(body: Buffer): string {
-  let root;
-  try {
-    root = parseXml(body.toString('utf8'));
-  } catch (err) {
-    if (err instanceof XmlSyntaxError) throw s3Error('MalformedACLError');
-    throw err;
-  }
-  if (root.name !== 'AccessControlPolicy') throw s3Error('MalformedACLError');
+  const root = requestXml(body, 'AccessControlPolicy', 'MalformedACLError');
   let acl = 'unknown';
   for (const g of children(child(root, 'AccessControlList') ?? root, 'Grant')) {
     const permission = child(g, 'Permission')?.text;

@@ -4,9 +4,10 @@
 import { discardBody, type SwiftResponse } from '../../pipeline.ts';
 import { S3Error, s3Error } from '../errors.ts';
 import { s3XmlTime } from '../headers.ts';
-import { MULTIUPLOAD_SUFFIX, type ListingEntry, type S3Request } from '../request.ts';
+import { MULTIUPLOAD_SUFFIX, requestXml, type ListingEntry, type S3Request } from '../request.ts';
 import { emptyResponse, ownerNode, xmlResponse } from '../responses.ts';
-import { el, parseXml, child, XmlSyntaxError, type XmlNode } from '../xml.ts';
+import { uriEncode } from '../signature.ts';
+import { child, el, type XmlNode } from '../xml.ts';
 import { cannedAclHeaders } from './acl.ts';
 
 const MAX_PUT_BUCKET_BODY_SIZE = 10240;
@@ -19,15 +20,7 @@ export async function headBucket(r: S3Request): Promise<SwiftResponse> {
 export async function createBucket(r: S3Request): Promise<SwiftResponse> {
   const body = await r.smallBody(MAX_PUT_BUCKET_BODY_SIZE);
   if (body) {
-    let location: string | undefined;
-    try {
-      const root = parseXml(body.toString('utf8'));
-      if (root.name !== 'CreateBucketConfiguration') throw new XmlSyntaxError('not a CreateBucketConfiguration');
-      location = child(root, 'LocationConstraint')?.text;
-    } catch (err) {
-      if (err instanceof XmlSyntaxError) throw s3Error('MalformedXML');
-      throw err;
-    }
+    const location = child(requestXml(body, 'CreateBucketConfiguration', 'MalformedXML'), 'LocationConstraint')?.text;
     if (location !== undefined && location !== r.conf.location && location !== r.conf.location.toLowerCase()) throw s3Error('InvalidLocationConstraint');
   }
   const headers = cannedAclHeaders(r.headers['x-amz-acl']);
@@ -97,18 +90,13 @@ export async function getBucketVersioning(r: S3Request): Promise<SwiftResponse> 
   return xmlResponse(el('VersioningConfiguration'));
 }
 
-const urlEncode = (text: string) => encodeURIComponent(text).replace(/%2F/g, '/').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-
 /** ListObjects and ListObjectsV2 (list-type=2). */
 export async function listObjects(r: S3Request): Promise<SwiftResponse> {
   const q = r.query;
   const tagMaxKeys = r.intParam('max-keys', r.conf.maxBucketListing);
   const maxKeys = Math.min(tagMaxKeys, r.conf.maxBucketListing);
-  const encodingType = q.get('encoding-type');
-  if (encodingType !== null && encodingType !== 'url') {
-    throw s3Error('InvalidArgument', { ArgumentName: 'encoding-type', ArgumentValue: encodingType }, 'Invalid Encoding Method specified in Request');
-  }
-  const encode = (text: string) => (encodingType === 'url' ? urlEncode(text) : text);
+  const encodingType = r.encodingType();
+  const encode = (text: string) => (encodingType === 'url' ? uriEncode(text, true) : text);
   const listType = q.get('list-type') ?? '1';
   if (!/^\s*\d+\s*$/.test(listType)) throw s3Error('InvalidArgument', { ArgumentName: 'list-type', ArgumentValue: listType }, 'Argument list-type must be an integer');
   const v2 = Number(listType) === 2;

@@ -4,10 +4,11 @@
 import { createHash } from 'node:crypto';
 import { discardBody, type SwiftResponse } from '../../pipeline.ts';
 import { mapLimit } from '../../middleware/concurrency.ts';
+import { checksumHeaderNames } from '../checksums.ts';
 import { S3Error, s3Error } from '../errors.ts';
-import type { S3Request } from '../request.ts';
+import { requestXml, type S3Request } from '../request.ts';
 import { xmlResponse } from '../responses.ts';
-import { child, children, el, parseXml, XmlSyntaxError, type XmlNode } from '../xml.ts';
+import { child, children, el, type XmlNode } from '../xml.ts';
 import { deleteKey } from './object.ts';
 
 const CONCURRENCY = 2;
@@ -18,14 +19,7 @@ interface Target {
 }
 
 function parseDelete(body: Buffer, max: number): { quiet: boolean; targets: Target[] } {
-  let root;
-  try {
-    root = parseXml(body.toString('utf8'));
-  } catch (err) {
-    if (err instanceof XmlSyntaxError) throw s3Error('MalformedXML');
-    throw err;
-  }
-  if (root.name !== 'Delete') throw s3Error('MalformedXML');
+  const root = requestXml(body, 'Delete', 'MalformedXML');
   const objects = children(root, 'Object');
   if (objects.length === 0 || objects.length > max) throw s3Error('MalformedXML');
   const targets = objects.map((o) => {
@@ -41,7 +35,7 @@ export async function deleteObjects(r: S3Request): Promise<SwiftResponse> {
   const body = await r.smallBody(Math.min(2 * r.conf.maxMultiDeleteObjects * r.conf.maxObjectNameLength, 10 * 1024 * 1024));
   if (!body) throw s3Error('MissingRequestBodyError');
   const md5 = r.headers['content-md5'];
-  if (md5 === undefined && !Object.keys(r.headers).some((h) => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-algorithm' && h !== 'x-amz-checksum-type')) {
+  if (md5 === undefined && checksumHeaderNames(r.headers).length === 0) {
     throw s3Error('InvalidRequest', {}, 'Missing required header for this request: Content-MD5 OR x-amz-checksum-*');
   }
   if (md5 !== undefined && createHash('md5').update(body).digest('base64') !== md5) throw s3Error('BadDigest', { ExpectedDigest: md5 });

@@ -5,10 +5,11 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { discardBody, readBody, type SwiftResponse } from '../../pipeline.ts';
 import { errorBody, S3Error, s3Error } from '../errors.ts';
-import { quoteEtag, SYSMETA_CONTENT_TYPE, SYSMETA_ETAG, SYSMETA_HAS_CONTENT_TYPE, SYSMETA_UPLOAD_ID, unquoteEtag } from '../headers.ts';
-import type { S3Request } from '../request.ts';
+import { unquoteEtag } from '../../storage/object/conditional.ts';
+import { quoteEtag, SYSMETA_CONTENT_TYPE, SYSMETA_ETAG, SYSMETA_HAS_CONTENT_TYPE, SYSMETA_UPLOAD_ID } from '../headers.ts';
+import { requestXml, type S3Request } from '../request.ts';
 import { xmlResponse } from '../responses.ts';
-import { child, children, el, parseXml, xmlDocument, XmlSyntaxError } from '../xml.ts';
+import { child, children, el, xmlDocument } from '../xml.ts';
 import { markerName, segments, storedParts, uploadIdParam, uploadInfo } from './multipart.ts';
 
 const MAX_COMPLETE_UPLOAD_BODY_SIZE = 2048 * 1024;
@@ -19,14 +20,7 @@ interface RequestedPart {
 }
 
 function parseComplete(body: Buffer, uploadId: string): RequestedPart[] {
-  let root;
-  try {
-    root = parseXml(body.toString('utf8'));
-  } catch (err) {
-    if (err instanceof XmlSyntaxError) throw s3Error('MalformedXML');
-    throw err;
-  }
-  const elements = root.name === 'CompleteMultipartUpload' ? children(root, 'Part') : [];
+  const elements = children(requestXml(body, 'CompleteMultipartUpload', 'MalformedXML'), 'Part');
   if (elements.length === 0) throw s3Error('MalformedXML');
   let previous = 0;
   return elements.map((p) => {

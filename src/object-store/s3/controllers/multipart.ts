@@ -14,7 +14,9 @@ import {
 } from '../headers.ts';
 import { MULTIUPLOAD_SUFFIX, type ListingEntry, type S3Request } from '../request.ts';
 import { emptyResponse, ownerNode, xmlResponse } from '../responses.ts';
+import { uriEncode } from '../signature.ts';
 import { el, type XmlNode } from '../xml.ts';
+import { storeUpload, uploadHeaders } from './object.ts';
 
 const DEFAULT_MAX_UPLOADS = 1000;
 
@@ -101,10 +103,8 @@ export async function uploadPart(r: S3Request): Promise<SwiftResponse> {
   }
   const uploadId = uploadIdParam(r);
   await uploadInfo(r, uploadId);
-  const target = { container: segments(r), object: `${markerName(r, uploadId)}/${part}` };
-
   const source = await copySource(r);
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = source ? {} : uploadHeaders(r);
   if (source) {
     const range = r.headers['x-amz-copy-source-range'];
     if (range !== undefined) {
@@ -127,32 +127,14 @@ export async function uploadPart(r: S3Request): Promise<SwiftResponse> {
       'x-object-sysmeta-slo-etag': '',
       'x-object-sysmeta-slo-size': '',
     });
-  } else {
-    if (r.payload.contentLength !== undefined) headers['content-length'] = r.payload.contentLength;
-    else if (r.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = r.headers['transfer-encoding'];
-    if (r.headers['content-md5'] !== undefined) headers.etag = Buffer.from(r.headers['content-md5'], 'base64').toString('hex');
   }
-  const res = await r.call('PUT', { ...target, headers, body: source ? undefined : r.payload.body });
-  discardBody(res);
-  const etag = quoteEtag(res.headers.etag ?? '');
-  if (source) return xmlResponse(el('CopyPartResult', [el('LastModified', s3XmlTime(res.headers['last-modified'])), el('ETag', etag)]));
-  return emptyResponse(200, { etag });
+  return storeUpload(r, segments(r), `${markerName(r, uploadId)}/${part}`, headers, source ? 'CopyPartResult' : undefined);
 }
-
-function encodingTypeParam(r: S3Request): string | undefined {
-  const value = r.query.get('encoding-type');
-  if (value !== null && value !== 'url') {
-    throw s3Error('InvalidArgument', { ArgumentName: 'encoding-type', ArgumentValue: value }, 'Invalid Encoding Method specified in Request');
-  }
-  return value ?? undefined;
-}
-
-const urlEncode = (text: string) => encodeURIComponent(text).replace(/%2F/g, '/');
 
 /** GET /<bucket>/<key>?uploadId=U (ListParts) */
 export async function listParts(r: S3Request): Promise<SwiftResponse> {
   await r.bucketInfo();
-  const encodingType = encodingTypeParam(r);
+  const encodingType = r.encodingType();
   const uploadId = uploadIdParam(r);
   await uploadInfo(r, uploadId);
   const maxParts = r.intParam('max-parts', 1000, r.conf.maxPartsListing);
@@ -163,7 +145,7 @@ export async function listParts(r: S3Request): Promise<SwiftResponse> {
   const shown = all.slice(0, maxParts);
   const nodes: XmlNode[] = [
     el('Bucket', r.bucket),
-    el('Key', encodingType === 'url' ? urlEncode(r.key!) : r.key),
+    el('Key', encodingType === 'url' ? uriEncode(r.key!, true) : r.key),
     el('UploadId', uploadId),
     ownerNode('Initiator', r.userId),
     ownerNode('Owner', r.userId),
@@ -184,7 +166,7 @@ export async function listParts(r: S3Request): Promise<SwiftResponse> {
 export async function listMultipartUploads(r: S3Request): Promise<SwiftResponse> {
   if (r.key !== undefined) throw s3Error('InvalidRequest', {}, 'Key is not expected for the GET method ?uploads subresource');
   await r.bucketInfo();
-  const encodingType = encodingTypeParam(r);
+  const encodingType = r.encodingType();
   const keyMarker = r.query.get('key-marker') ?? '';
   const uploadIdMarker = r.query.get('upload-id-marker') ?? '';
   const prefix = r.query.get('prefix') ?? '';
@@ -219,7 +201,7 @@ export async function listMultipartUploads(r: S3Request): Promise<SwiftResponse>
   const truncated = uploads.length >= maxUploads;
   const shown = uploads.slice(0, maxUploads);
   const last = shown[shown.length - 1];
-  const encode = (text: string) => (encodingType === 'url' ? urlEncode(text) : text);
+  const encode = (text: string) => (encodingType === 'url' ? uriEncode(text, true) : text);
   const nodes: XmlNode[] = [
     el('Bucket', r.bucket),
     el('KeyMarker', keyMarker),

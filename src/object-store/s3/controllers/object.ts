@@ -1,11 +1,12 @@
 // Objects: GetObject, HeadObject, PutObject, CopyObject, DeleteObject (Swift's s3api
 // ObjectController). Bodies stream through untouched in both directions.
 import { discardBody, readBody, type SwiftResponse } from '../../pipeline.ts';
+import { isTrue } from '../../storage/header-families.ts';
 import { contentRange, parseRangeHeader, rangesForLength } from '../../storage/object/ranges.ts';
 import { etagConditions } from '../conditions.ts';
 import { copySource } from '../copy-source.ts';
 import { S3Error, s3Error } from '../errors.ts';
-import { isTrue, OBJECT_WRITE_HEADERS, quoteEtag, s3Headers, s3XmlTime, swiftMetadata, SYSMETA_ETAG } from '../headers.ts';
+import { OBJECT_WRITE_HEADERS, quoteEtag, s3Headers, s3XmlTime, swiftMetadata, SYSMETA_ETAG } from '../headers.ts';
 import type { S3Request } from '../request.ts';
 import { emptyResponse, xmlResponse } from '../responses.ts';
 import { el } from '../xml.ts';
@@ -114,19 +115,37 @@ export async function putObject(r: S3Request): Promise<SwiftResponse> {
     // a copy of a multipart upload is one plain object: its S3 ETag is its MD5
     headers[SYSMETA_ETAG] = '';
   } else {
-    if (r.payload.contentLength !== undefined) headers['content-length'] = r.payload.contentLength;
-    else if (r.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = r.headers['transfer-encoding'];
-    if (r.headers['content-md5'] !== undefined) headers.etag = Buffer.from(r.headers['content-md5'], 'base64').toString('hex');
+    Object.assign(headers, uploadHeaders(r));
     const encoding = (r.headers['content-encoding'] ?? '').split(',').map((e) => e.trim()).filter((e) => e && e !== 'aws-chunked');
     if (encoding.length) headers['content-encoding'] = encoding.join(', ');
   }
+  return storeUpload(r, r.bucket!, r.key!, headers, source ? 'CopyObjectResult' : undefined);
+}
 
-  const res = await r.call('PUT', { container: r.bucket, object: r.key, headers, body: source ? undefined : r.payload.body });
+/** What a PUT of the client's body says of it: its length (or that it is chunked) and the MD5 it promised, as the ETag to check. */
+export function uploadHeaders(r: S3Request): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (r.payload.contentLength !== undefined) headers['content-length'] = r.payload.contentLength;
+  else if (r.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = r.headers['transfer-encoding'];
+  if (r.headers['content-md5'] !== undefined) headers.etag = Buffer.from(r.headers['content-md5'], 'base64').toString('hex');
+  return headers;
+}
+
+/**
+ * PUTs an object or part: the client's body, or (with `copyResult`, the name of the answer's
+ * root) a copy the headers ask for. Answered as S3 answers: the ETag, or the copy's result.
+ */
+export async function storeUpload(
+  r: S3Request,
+  container: string,
+  object: string,
+  headers: Record<string, string>,
+  copyResult?: 'CopyObjectResult' | 'CopyPartResult',
+): Promise<SwiftResponse> {
+  const res = await r.call('PUT', { container, object, headers, body: copyResult ? undefined : r.payload.body });
   discardBody(res);
   const etag = quoteEtag(res.headers.etag ?? '');
-  if (source) {
-    return xmlResponse(el('CopyObjectResult', [el('LastModified', s3XmlTime(res.headers['last-modified'])), el('ETag', etag)]));
-  }
+  if (copyResult) return xmlResponse(el(copyResult, [el('LastModified', s3XmlTime(res.headers['last-modified'])), el('ETag', etag)]));
   return emptyResponse(200, { etag });
 }
 
