@@ -37,5 +37,10 @@ test('three storage servers each hold a replica; one down, the object store stil
 
   await down.start();
   assert.equal(down.port, port, 'back on the port the rings name');
-  assert.deepEqual((await store.listObjects('durable')).map((o) => ('name' in o ? o.name : '')), ['a.txt', 'b.txt']);
+  // Listings are eventually consistent here, as in Swift: with three devices there is no
+  // handoff, so the container update the stopped object server would have sent is not sent,
+  // and the container replica it was meant for learns of b.txt only from the replicator
+  // (durability.test.ts shows that). Objects are readable at once.
+  assert.equal((await store.download('durable', 'a.txt')).toString(), 'first');
+  assert.equal((await store.download('durable', 'b.txt')).toString(), 'written while a server was down');
 });
