@@ -250,6 +250,24 @@ describe('tenrec up', () => {
     assert.match(JSON.parse(readFileSync(join(state, 'service-passwords.json'), 'utf8')).swift, /^[A-Za-z0-9_-]{20,}$/);
     assert.equal(readFileSync(ringFile, 'utf8'), ringBefore, 'the rings of the first run are kept');
 
+    // The image service offers the object store as its store "swift", kept in the service project's account.
+    const stores = await imageApi(login.token!, '/v2/info/stores');
+    assert.deepEqual(stores.body.stores.map((s: any) => s.id), ['local', 'swift']);
+    const created = await fetch(`http://127.0.0.1:${imagePort}/v2/images`, {
+      method: 'POST', headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'in-swift', disk_format: 'raw', container_format: 'bare' }),
+    });
+    const imageId = (await created.json()).id;
+    const data = Buffer.from('image bytes kept as an object');
+    const upload = await fetch(`http://127.0.0.1:${imagePort}/v2/images/${imageId}/file`, {
+      method: 'PUT', headers: { ...headers, 'content-type': 'application/octet-stream', 'x-image-meta-store': 'swift' }, body: data,
+    });
+    assert.equal(upload.status, 204);
+    assert.equal((await imageApi(login.token!, `/v2/images/${imageId}`)).body.stores, 'swift');
+    const back = await fetch(`http://127.0.0.1:${imagePort}/v2/images/${imageId}/file`, { headers });
+    assert.ok(Buffer.from(await back.arrayBuffer()).equals(data));
+    assert.equal((await fetch(`http://127.0.0.1:${imagePort}/v2/images/${imageId}`, { method: 'DELETE', headers })).status, 204);
+
     p.child.kill('SIGTERM');
     assert.equal(await p.exited, 0);
   });

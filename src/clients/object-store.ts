@@ -7,9 +7,8 @@
 // Every call but request() and send() throws an ObjectStoreError for a status outside 2xx,
 // except where said (headObject: null when missing; deleteObject: done when missing).
 //
-// The image service's object-store backend needs ensureContainer, putObject, getObject (with
-// an inclusive byte range), headObject and deleteObject with the meanings of its
-// ObjectStorageClient interface; this client has them with those signatures.
+// The image service's object-store backend reaches its account through this client (see
+// src/image/store/service-account.ts).
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Readable, Transform, type TransformCallback } from 'node:stream';

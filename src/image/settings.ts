@@ -1,14 +1,20 @@
 // The image service's configuration section ([image] in tenrec.conf).
-import { defineSection, int, list, str, url } from '../core/config/index.ts';
+import { choice, defineSection, int, list, str, url } from '../core/config/index.ts';
 
 export const imageSection = defineSection('image', {
   connection: url({ help: 'Database URL of the image service (SQLAlchemy style). Empty in the all-in-one: a SQLite file in the state directory.' }),
   port: int({ default: 9292, min: 0, max: 65535, help: 'Port the image API listens on.' }),
   public_endpoint: str({ help: 'Base URL clients reach the image API at, used in links. Empty: taken from the request.' }),
-  enabled_backends: list({ default: ['local:file'], help: 'Stores as id:type pairs (types: file), as Glance multi-store.' }),
+  enabled_backends: list({ default: ['local:file'], help: 'Stores as id:type pairs, as Glance multi-store. Types: file (a directory), swift (the Object Storage service; at most one).' }),
   default_backend: str({ default: 'local', help: 'The store an upload goes to when the client names none.' }),
   stores_dir: str({ help: 'Directory holding one sub-directory per file store. Empty: <state_dir>/images.' }),
   staging_dir: str({ help: 'Directory for staged data of the interoperable import. Empty: <state_dir>/image-staging.' }),
+  swift_store_container: str({ default: 'glance', help: 'Container of the swift store, in the image service user\'s own account (made on the first upload).' }),
+  swift_store_endpoint: url({ help: 'Account URL of the swift store (http://host:8080/v1/AUTH_<project id>). Empty: the object-store endpoint of the service user\'s catalog.' }),
+  swift_store_endpoint_type: choice({ default: 'publicURL', choices: ['publicURL', 'internalURL', 'adminURL'], help: 'Which catalog endpoint the swift store uses.' }),
+  swift_store_region: str({ help: 'Region whose object-store endpoint the swift store uses. Empty: any.' }),
+  swift_store_large_object_size: int({ default: 5120, min: 1, help: 'Images announced at most this many MiB are stored as one object; larger or unannounced ones in segments.' }),
+  swift_store_large_object_chunk_size: int({ default: 200, min: 1, help: 'Size of each segment of a segmented image, in MiB.' }),
   disk_formats: list({ default: ['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso', 'ploop'], help: 'Accepted disk_format values.' }),
   container_formats: list({ default: ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'], help: 'Accepted container_format values.' }),
   image_size_cap: int({ default: 1099511627776, min: 1, help: 'Largest image accepted, in bytes (1 TiB).' }),

@@ -171,7 +171,7 @@ describe('object storage API', () => {
   });
 
   test('the image service\'s object-store backend contract: all-or-nothing puts, ranges, missing objects', async () => {
-    const images = imageStoreClient(cloud.objectStoreAccountUrl(alice.projectId), alice.token);
+    const images = imageStoreClient(cloud.identity.url, { username: alice.userName, password: 'user-pw', projectName: alice.projectName }, cloud.objectStoreAccountUrl(alice.projectId));
     await images.ensureContainer('glance');
     await images.ensureContainer('glance');
     const data = randomBytes(100_000);
@@ -192,6 +192,16 @@ describe('object storage API', () => {
     await assert.rejects(images.putObject('glance', 'img-3', Readable.from(failing()), { contentLength: data.length }), /disk on fire/);
     assert.equal(await images.headObject('glance', 'img-3'), null);
 
+    // listed in name order with the time of the write, in pages after a marker
+    const before = Date.now() - 2000;
+    await images.putObject('glance', 'img-0', Readable.from([data.subarray(0, 10)]), { contentLength: 10 });
+    const listed = await images.listObjects('glance');
+    assert.deepEqual(listed.map((o) => o.name), ['img-0', 'img-1']);
+    for (const o of listed) assert.ok(o.lastModified > before && o.lastModified <= Date.now() + 1000, `${o.name} ${o.lastModified}`);
+    assert.deepEqual((await images.listObjects('glance', { marker: 'img-0' })).map((o) => o.name), ['img-1']);
+    assert.deepEqual(await images.listObjects('glance', { marker: 'img-1' }), []);
+
+    await images.deleteObject('glance', 'img-0');
     await images.deleteObject('glance', 'img-1');
     await images.deleteObject('glance', 'img-1'); // missing is not an error
     await assert.rejects(images.getObject('glance', 'img-1'), (err: unknown) => err instanceof ObjectStoreError && err.status === 404);

@@ -8,6 +8,8 @@ import { loadConfig, type Config } from '../core/config/index.ts';
 import { silentLogger, type Logger } from '../core/log/logger.ts';
 import { ObjectStoreClient } from '../clients/object-store.ts';
 import type { ObjectStorageClient } from '../image/store/object-storage-client.ts';
+import { ServiceAccountStorage } from '../image/store/service-account.ts';
+import { ServiceSession, type ServiceCredentials } from '../core/auth/index.ts';
 import { ensureRings } from '../object-store/ring/all-in-one.ts';
 import { createObjectStoreProxy, createObjectStoreStorage, ringDir, type ObjectStoreProxy, type ObjectStoreStorage } from '../object-store/service.ts';
 import { objectStoreSection } from '../object-store/settings.ts';
@@ -109,7 +111,10 @@ export async function startObjectStoreCluster(opts: ObjectStoreClusterOptions): 
   }
 }
 
-/** The client as the image service's object-store backend sees it (its interface, checked here by the compiler). */
-export function imageStoreClient(accountUrl: string, token: string): ObjectStorageClient {
-  return new ObjectStoreClient(accountUrl, token);
+/**
+ * The image service's object-store backend's view of an account, logged in as `credentials`
+ * (the same adapter the image service uses for its own account).
+ */
+export function imageStoreClient(identityUrl: string, credentials: ServiceCredentials, accountUrl: string): ObjectStorageClient {
+  return new ServiceAccountStorage({ session: new ServiceSession(identityUrl, credentials), accountUrl });
 }

@@ -41,6 +41,8 @@ const IMAGE_SERVICE_USER = 'image';
 const NETWORK_SERVICE_USER = 'network';
 const OBJECT_STORE_SERVICE_USER = 'swift';
 const SERVICE_PROJECT = 'service';
+/** [image] enabled_backends of the all-in-one unless configured: files (the default store) and the object store */
+const ALL_IN_ONE_IMAGE_STORES = 'local:file, swift:swift';
 
 /** Options the all-in-one replaces with its own, and what it uses instead (null: decided at run time). */
 const ALL_IN_ONE: [section: string, key: string, value: string | null][] = [
@@ -95,7 +97,10 @@ databases, the Fernet keys and the image data (<state>/images, staging in
 first run the admin user (project admin, domain Default) is created; with no password given,
 a random one is generated, printed once and kept in <state>/admin-password. The image
 service's user "image" (project service) gets a random password kept in
-<state>/${SERVICE_PASSWORDS_FILE}, and the image endpoint is put in the catalog. While the
+<state>/${SERVICE_PASSWORDS_FILE}, and the image endpoint is put in the catalog. Image data
+goes to the store "local" (files under <state>/images/local) unless an upload names the
+store "swift" (container glance of the object store account of project service); set
+[image] enabled_backends and default_backend to choose otherwise. While the
 cloud has no image, the public image "${STARTER_IMAGE_NAME}" (an empty 1 GiB qcow2 disk) is
 uploaded. The object store's proxy (the Swift API) listens on --port-object-store, with its
 user "swift", and one storage server on a free loopback port with its device in
@@ -144,6 +149,8 @@ requests in flight finish first. SIGHUP re-reads the Fernet keys.`,
     };
     const overrides: Record<string, Record<string, string>> = { DEFAULT: { state_dir: state } };
     for (const [section, key, value] of ALL_IN_ONE) (overrides[section] ??= {})[key] = value ?? runtime[`${section} ${key}`]!;
+    // The all-in-one has an object store, so images may go there too (per upload, or as the default).
+    if (sourceOf(configured, 'image', 'enabled_backends') === 'default') overrides.image!.enabled_backends = ALL_IN_ONE_IMAGE_STORES;
     const config = loadCliConfig(files, io.env, overrides);
     const logger = cliLogger(config);
     for (const [section, key] of ALL_IN_ONE) {

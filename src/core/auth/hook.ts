@@ -3,7 +3,8 @@
 // Identity being down is a 503, never a 500.
 import type { FastifyInstance } from 'fastify';
 import { HttpError, unauthorized } from '../http/errors.ts';
-import { IdentityUnavailableError, InvalidTokenError, type TokenValidator } from './token-validator.ts';
+import { IdentityUnavailableError, InvalidTokenError } from './errors.ts';
+import type { TokenValidator } from './token-validator.ts';
 import './request.ts';
 
 export function registerTokenAuth(app: FastifyInstance, validator: TokenValidator, opts: { publicRoutes?: string[] } = {}): void {

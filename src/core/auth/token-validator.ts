@@ -3,14 +3,8 @@
 // cached, bounded in count and never past the token's expiry nor past `cacheSeconds`, so a
 // revoked token stops working within that time everywhere, and at once in Identity itself.
 import type { RequestContext } from './context.ts';
-
-export interface ServiceCredentials {
-  username: string;
-  password: string;
-  userDomainName?: string;
-  projectName: string;
-  projectDomainName?: string;
-}
+import { IdentityUnavailableError, InvalidTokenError } from './errors.ts';
+import { ServiceSession, type ServiceCredentials } from './service-session.ts';
 
 export interface TokenValidatorOptions {
   /** e.g. http://127.0.0.1:5000 (with or without /v3) */
@@ -19,9 +13,6 @@ export interface TokenValidatorOptions {
   cacheSize?: number;
   cacheSeconds?: number;
 }
-
-export class InvalidTokenError extends Error {}
-export class IdentityUnavailableError extends Error {}
 
 interface Cached {
   context: RequestContext;
@@ -56,7 +47,8 @@ export function contextFromToken(token: string, doc: any): RequestContext {
 export class TokenValidator {
   private readonly base: string;
   private readonly cache = new Map<string, Cached>();
-  private serviceToken?: { token: string; until: number };
+  /** the service user's own login, also for the other calls a service makes as itself */
+  readonly session: ServiceSession;
   private readonly cacheSize: number;
   private readonly cacheMs: number;
 
@@ -64,6 +56,7 @@ export class TokenValidator {
     this.base = opts.identityUrl.replace(/\/+$/, '').replace(/\/v3$/, '');
     this.cacheSize = opts.cacheSize ?? 10_000;
     this.cacheMs = (opts.cacheSeconds ?? 30) * 1000;
+    this.session = new ServiceSession(opts.identityUrl, opts.service);
   }
 
   async validate(token: string): Promise<RequestContext> {
@@ -72,11 +65,10 @@ export class TokenValidator {
     if (hit && hit.until > now) return hit.context;
     if (hit) this.cache.delete(token);
 
-    let res = await this.fetchValidation(token, await this.ownToken());
+    let res = await this.fetchValidation(token, await this.session.token());
     if (res.status === 401) {
       // Our own token went stale (revoked, keys rotated): get a new one once.
-      this.serviceToken = undefined;
-      res = await this.fetchValidation(token, await this.ownToken());
+      res = await this.fetchValidation(token, await this.session.token(true));
     }
     if (res.status === 404 || res.status === 401) throw new InvalidTokenError('The token is not valid.');
     if (!res.ok) throw new IdentityUnavailableError(`identity answered ${res.status} validating a token`);
@@ -102,33 +94,7 @@ export class TokenValidator {
    * (the object store's POST /v3/s3tokens); `renew` after Identity refused the one it had.
    */
   ownServiceToken(renew = false): Promise<string> {
-    if (renew) this.serviceToken = undefined;
-    return this.ownToken();
-  }
-
-  /** The service user's own token, renewed a minute before it expires. */
-  private async ownToken(): Promise<string> {
-    if (this.serviceToken && this.serviceToken.until > Date.now()) return this.serviceToken.token;
-    const s = this.opts.service;
-    const body = {
-      auth: {
-        identity: { methods: ['password'], password: { user: { name: s.username, password: s.password, domain: { name: s.userDomainName ?? 'Default' } } } },
-        scope: { project: { name: s.projectName, domain: { name: s.projectDomainName ?? 'Default' } } },
-      },
-    };
-    let res: Response;
-    try {
-      res = await fetch(`${this.base}/v3/auth/tokens?nocatalog`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-      });
-    } catch (err) {
-      throw new IdentityUnavailableError(`identity at ${this.base} is unreachable: ${(err as Error).message}`);
-    }
-    if (res.status !== 201) throw new IdentityUnavailableError(`the service user could not authenticate (identity answered ${res.status})`);
-    const doc = (await res.json()) as { token: { expires_at: string } };
-    const token = res.headers.get('x-subject-token')!;
-    this.serviceToken = { token, until: Date.parse(doc.token.expires_at) - 60_000 };
-    return token;
+    return this.session.token(renew);
   }
 }
 

@@ -9,6 +9,12 @@ export interface ObjectInfo {
   contentType?: string;
 }
 
+export interface ListedObject {
+  name: string;
+  /** when the object was last written, ms since the epoch */
+  lastModified: number;
+}
+
 export interface ObjectStorageClient {
   /** Creates the container if missing (Swift: PUT on the container; idempotent). */
   ensureContainer(container: string): Promise<void>;
@@ -34,4 +40,7 @@ export interface ObjectStorageClient {
 
   /** null when the object does not exist. */
   headObject(container: string, name: string): Promise<ObjectInfo | null>;
+
+  /** One page of the container's objects in name order, after `marker`; an empty page is the end. */
+  listObjects(container: string, opts?: { marker?: string }): Promise<ListedObject[]>;
 }

@@ -10,7 +10,7 @@ import type { ByteRange } from './types.ts';
 /** An in-memory object service with Swift's put semantics: a put that fails stores nothing. */
 class FakeObjectStorage implements ObjectStorageClient {
   readonly containers = new Set<string>();
-  readonly objects = new Map<string, { data: Buffer; contentType?: string; etag: string }>();
+  readonly objects = new Map<string, { data: Buffer; contentType?: string; etag: string; lastModified: number }>();
   readonly puts: Array<{ name: string; contentLength?: number }> = [];
   /** Makes the put with this 1-based number fail after reading its body. */
   failPut?: number;
@@ -28,7 +28,7 @@ class FakeObjectStorage implements ObjectStorageClient {
     if (opts.contentLength !== undefined && data.length !== opts.contentLength) throw new Error('499 client closed the request early');
     if (this.puts.length === this.failPut) throw new Error('503 service unavailable');
     const etag = createHash('md5').update(data).digest('hex');
-    this.objects.set(`${container}/${name}`, { data, contentType: opts.contentType, etag });
+    this.objects.set(`${container}/${name}`, { data, contentType: opts.contentType, etag, lastModified: Date.now() });
     return { etag };
   }
 
@@ -48,6 +48,16 @@ class FakeObjectStorage implements ObjectStorageClient {
   async headObject(container: string, name: string): Promise<ObjectInfo | null> {
     const object = this.objects.get(`${container}/${name}`);
     return object ? { size: object.data.length, etag: object.etag, contentType: object.contentType } : null;
+  }
+
+  /** Pages of 3, to exercise paging. */
+  async listObjects(container: string, opts: { marker?: string } = {}) {
+    return [...this.objects.entries()]
+      .filter(([key]) => key.startsWith(`${container}/`))
+      .map(([key, o]) => ({ name: key.slice(container.length + 1), lastModified: o.lastModified }))
+      .filter((o) => opts.marker === undefined || o.name > opts.marker)
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .slice(0, 3);
   }
 
   names(): string[] {
@@ -220,5 +230,39 @@ describe('ObjectStorageStore', () => {
       await assert.rejects(store.get(location), StoreError, location);
       await assert.rejects(store.delete(location), StoreError, location);
     }
+  });
+
+  test('sweepOrphanSegments removes what a dead upload left, never a listed segment, a newer one or an image it may not touch', async () => {
+    const { client, store } = setup();
+    const S = 64 * KiB;
+    // a complete segmented image, and an older leftover attempt of the same image
+    const whole = imageId();
+    await store.add(whole, chunked(randomBytes(3 * S)));
+    const leftover = `${whole}-aaaaaaaaaaaa-00001`;
+    await client.putObject('glance', leftover, Readable.from([randomBytes(10)]));
+    // a dead upload of an image with no manifest at all
+    const dead = imageId();
+    for (const n of ['00001', '00002']) await client.putObject('glance', `${dead}-bbbbbbbbbbbb-${n}`, Readable.from([randomBytes(10)]));
+    // segments of an image whose transfer may still be running elsewhere
+    const busy = imageId();
+    await client.putObject('glance', `${busy}-cccccccccccc-00001`, Readable.from([randomBytes(10)]));
+    const listedBefore = client.names().filter((n) => n.startsWith(`glance/${whole}`) && n !== `glance/${leftover}`);
+
+    const cutoff = new Date(Date.now() + 1);
+    await new Promise((r) => setTimeout(r, 5));
+    // written after the cutoff: an upload that started since
+    const fresh = `${dead}-dddddddddddd-00001`;
+    await client.putObject('glance', fresh, Readable.from([randomBytes(10)]));
+
+    const asked: string[] = [];
+    const removed = await store.sweepOrphanSegments(cutoff, async (id) => {
+      asked.push(id);
+      return id !== busy;
+    });
+    assert.deepEqual(removed.sort(), [leftover, `${dead}-bbbbbbbbbbbb-00001`, `${dead}-bbbbbbbbbbbb-00002`].sort());
+    assert.deepEqual(new Set(asked), new Set([whole, dead, busy]));
+    for (const name of [...listedBefore, `glance/${busy}-cccccccccccc-00001`, `glance/${fresh}`]) assert.ok(client.objects.has(name), name);
+    assert.ok((await readAll((await store.get(store.locationOf(whole))).stream)).length === 3 * S, 'the complete image still reads whole');
+    assert.deepEqual(await store.sweepOrphanSegments(cutoff, async (id) => id !== busy), [], 'nothing left to remove');
   });
 });

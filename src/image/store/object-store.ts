@@ -17,7 +17,8 @@
  *
  * Atomicity comes from the object service: a put appears whole or not at all, and the
  * object named by the image id (plain or manifest) is written last. A failed add deletes the
- * segments it stored. Delete removes the segments first and the manifest last, so an
+ * segments it stored; the segments of an add cut short by a dying process are found later by
+ * sweepOrphanSegments. Delete removes the segments first and the manifest last, so an
  * interrupted delete can simply be run again.
  */
 import { randomBytes } from 'node:crypto';
@@ -50,6 +51,8 @@ export const DEFAULT_SEGMENT_SIZE = 200 * MiB;
 export const DEFAULT_LARGE_OBJECT_SIZE = 5 * 1024 * MiB;
 const SCHEME = 'swift+config://';
 const NAME = /^[A-Za-z0-9_.-]+$/;
+/** <image id>-<upload token>-<number>: a segment's name */
+const SEGMENT = /^(.+)-[0-9a-f]{12}-\d{5,}$/;
 /** Segment deletes in flight at once: fast for big images, gentle on the object service. */
 const DELETE_CONCURRENCY = 8;
 
@@ -157,6 +160,29 @@ export class ObjectStorageStore implements ImageStore {
     return (await this.call(this.client.headObject(this.container, this.imageIdOf(location)))) !== null;
   }
 
+  /**
+   * Removes segments written before `before` that no manifest lists, of images `mayRemove`
+   * agrees to (those with no transfer that could still be writing them): what an upload or
+   * copy cut short by a dying process left behind. Returns the names removed.
+   */
+  async sweepOrphanSegments(before: Date, mayRemove: (imageId: string) => Promise<boolean>): Promise<string[]> {
+    const removed: string[] = [];
+    // Listings are in name order, so an image's segments come together: one image's answer at a time.
+    let current: { imageId: string; keep: Set<string> | null } | undefined;
+    for (let marker: string | undefined, page; (page = await this.call(this.client.listObjects(this.container, { marker }))).length > 0; ) {
+      for (const { name, lastModified } of page) {
+        marker = name;
+        const imageId = SEGMENT.exec(name)?.[1];
+        if (!imageId || !isImageId(imageId) || !(lastModified < before.getTime())) continue;
+        if (current?.imageId !== imageId) current = { imageId, keep: (await mayRemove(imageId)) ? await this.listedSegments(imageId) : null };
+        if (!current.keep || current.keep.has(name)) continue;
+        await this.call(this.client.deleteObject(this.container, name));
+        removed.push(name);
+      }
+    }
+    return removed;
+  }
+
   ownsLocation(location: string): boolean {
     try {
       this.imageIdOf(location);
@@ -177,6 +203,13 @@ export class ObjectStorageStore implements ImageStore {
       throw new StoreError(`location ${location} does not belong to store ${this.id}`);
     }
     return imageId!;
+  }
+
+  /** The segment names the image's manifest lists; none when it has no manifest. */
+  private async listedSegments(imageId: string): Promise<Set<string>> {
+    const info = await this.call(this.client.headObject(this.container, imageId));
+    if (info?.contentType !== MANIFEST_CONTENT_TYPE) return new Set();
+    return new Set((await this.readManifest(imageId)).map((s) => s.name));
   }
 
   private async readManifest(imageId: string): Promise<Segment[]> {

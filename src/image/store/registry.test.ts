@@ -12,7 +12,7 @@ const root = mkdtempSync(join(tmpdir(), 'tenrec-store-registry-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const unused = () => Promise.reject(new Error('not called'));
-const client: ObjectStorageClient = { ensureContainer: unused, putObject: unused, getObject: unused, deleteObject: unused, headObject: unused };
+const client: ObjectStorageClient = { ensureContainer: unused, putObject: unused, getObject: unused, deleteObject: unused, headObject: unused, listObjects: unused };
 
 describe('StoreRegistry', () => {
   const fast = new FileStore({ id: 'fast', directory: join(root, 'fast') });
