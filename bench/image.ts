@@ -3,7 +3,9 @@
 // measured in the same run, and the server's resident memory before and at its peak during
 // each transfer (it must not grow with the image size: data is streamed, never held).
 //   tenrec up &   then:   source .tenrec/openrc && npm run bench:image -- [--mib 1024]
-//     [--dir .tenrec/images/local] [--server-pid <pid of tenrec>]
+//     [--dir .tenrec/images/local] [--server-pid <pid of tenrec>] [--store swift]
+// With --store the image goes to that store (X-Image-Meta-Store); give --dir the directory
+// that store writes to (for the all-in-one's swift store: .tenrec/object-store/devices/d1).
 import { request, type IncomingMessage } from 'node:http';
 import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ const args = benchArgs('bench/image', {
   mib: { type: 'string', default: '1024' },
   dir: { type: 'string', default: join(process.env.TENREC_STATE_DIR ?? '.tenrec', 'images', 'local') },
   'server-pid': { type: 'string' },
+  store: { type: 'string' },
   // root only: empty the page cache before each read, so reads come from the disk
   'drop-caches': { type: 'boolean', default: false },
 });
@@ -120,7 +123,7 @@ const created = await json(await send('POST', new URL(`${base}/v2/images`), { 'x
 const baseline = pid ? rssMiB(pid) : NaN;
 const upload = await measured(pid, async () => {
   const res = await send('PUT', new URL(`${base}/v2/images/${created.id}/file`),
-    { 'x-auth-token': token, 'content-type': 'application/octet-stream', 'content-length': total }, source());
+    { 'x-auth-token': token, 'content-type': 'application/octet-stream', 'content-length': total, ...(args.store ? { 'x-image-meta-store': args.store } : {}) }, source());
   await json(res);
   if (res.statusCode !== 204) throw new Error(`upload answered ${res.statusCode}`);
 });
@@ -134,7 +137,7 @@ await json(await send('DELETE', new URL(`${base}/v2/images/${created.id}`), { 'x
 if (received !== total) throw new Error(`downloaded ${received} bytes of ${total}`);
 
 const mem = (peak: number) => (pid ? `server RSS ${baseline.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB` : 'server RSS not sampled (no --server-pid)');
-console.log(`image data, ${args.mib} MiB, store directory ${args.dir}${args['drop-caches'] ? ', page cache dropped before reads' : ', reads may come from the page cache'}`);
+console.log(`image data, ${args.mib} MiB, store ${args.store ?? '(the default)'}, directory ${args.dir}${args['drop-caches'] ? ', page cache dropped before reads' : ', reads may come from the page cache'}`);
 console.log(`raw disk write ${mbps(rawWrite.seconds).padStart(6)} MB/s   raw disk read ${mbps(rawRead.seconds).padStart(6)} MB/s`);
 console.log(`hashing, one core: MD5 ${mbps(md5Seconds)} MB/s, SHA-512 ${mbps(sha512Seconds)} MB/s, both in turn ${mbps(md5Seconds + sha512Seconds)} MB/s`);
 console.log(`API upload     ${mbps(upload.seconds).padStart(6)} MB/s (${((rawWrite.seconds / upload.seconds) * 100).toFixed(0)}% of raw write)   ${mem(upload.peak)}`);

@@ -172,6 +172,7 @@ describe('object storage API', () => {
 
   test('the image service\'s object-store backend contract: all-or-nothing puts, ranges, missing objects', async () => {
     const images = imageStoreClient(cloud.identity.url, { username: alice.userName, password: 'user-pw', projectName: alice.projectName }, cloud.objectStoreAccountUrl(alice.projectId));
+    assert.deepEqual(await images.listObjects('glance'), [], 'a container not made yet lists nothing');
     await images.ensureContainer('glance');
     await images.ensureContainer('glance');
     const data = randomBytes(100_000);

@@ -4,12 +4,18 @@
  * syscall count stays low whatever the chunk size the network delivers, and memory is two
  * buffers however large the image.
  *
+ * Every `syncEvery` bytes a datasync starts in the background (one at a time): the kernel
+ * would otherwise keep the whole image in the page cache and write it only at the final
+ * fsync, after all the hashing; this way the disk writes while the next bytes are hashed
+ * and the final fsync has little left to do.
+ *
  * Chunks are copied into our buffers, so callers may reuse theirs once write() resolves.
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { IngestSink } from './ingest.ts';
 
 export const DEFAULT_WRITE_BUFFER = 1024 * 1024;
+export const DEFAULT_SYNC_EVERY = 32 * 1024 * 1024;
 
 export class FileWriter implements IngestSink {
   private readonly fh: FileHandle;
@@ -20,8 +26,16 @@ export class FileWriter implements IngestSink {
   private abandoned = false;
   /** The write in flight; resolves to its error rather than rejecting, so nothing goes unhandled. */
   private inFlight: Promise<unknown> = Promise.resolve(null);
+  /** The background datasync, likewise resolving to its error; null when none runs. */
+  private syncing: Promise<unknown> | null = null;
+  private syncError: unknown = null;
+  private unsynced = 0;
 
-  constructor(fh: FileHandle, bufferSize = DEFAULT_WRITE_BUFFER) {
+  constructor(
+    fh: FileHandle,
+    bufferSize = DEFAULT_WRITE_BUFFER,
+    private readonly syncEvery = DEFAULT_SYNC_EVERY,
+  ) {
     this.fh = fh;
     this.filling = Buffer.allocUnsafe(bufferSize);
     this.spare = Buffer.allocUnsafe(bufferSize);
@@ -41,6 +55,8 @@ export class FileWriter implements IngestSink {
   async finish(): Promise<void> {
     await this.flush();
     await this.settle();
+    await this.syncing;
+    if (this.syncError) throw this.syncError;
     await this.fh.sync();
   }
 
@@ -48,6 +64,7 @@ export class FileWriter implements IngestSink {
   async abandon(): Promise<void> {
     this.abandoned = true;
     await this.inFlight;
+    await this.syncing;
   }
 
   /** Waits for the write in flight and throws its error, if any. */
@@ -67,6 +84,22 @@ export class FileWriter implements IngestSink {
     this.filled = 0;
     this.inFlight = writeFully(this.fh, full, length, this.position).then(() => null, (err: unknown) => err ?? new Error('write failed'));
     this.position += length;
+    this.unsynced += length;
+    if (this.unsynced >= this.syncEvery && !this.syncing) this.startSync();
+  }
+
+  /** Starts a datasync of what has been written so far (after the write in flight). */
+  private startSync(): void {
+    this.unsynced = 0;
+    this.syncing = this.inFlight
+      .then(() => this.fh.datasync())
+      .then(
+        () => null,
+        (err: unknown) => (this.syncError ??= err ?? new Error('datasync failed')),
+      )
+      .finally(() => {
+        this.syncing = null;
+      });
   }
 }
 

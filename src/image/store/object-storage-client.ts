@@ -41,6 +41,6 @@ export interface ObjectStorageClient {
   /** null when the object does not exist. */
   headObject(container: string, name: string): Promise<ObjectInfo | null>;
 
-  /** One page of the container's objects in name order, after `marker`; an empty page is the end. */
+  /** One page of the container's objects in name order, after `marker`; an empty page is the end (a missing container lists nothing). */
   listObjects(container: string, opts?: { marker?: string }): Promise<ListedObject[]>;
 }

@@ -61,7 +61,10 @@ export class ServiceAccountStorage implements ObjectStorageClient {
   }
 
   async listObjects(container: string, opts: { marker?: string } = {}): Promise<ListedObject[]> {
-    const page = await this.retried((client) => client.listObjects(container, { marker: opts.marker }));
+    const page = await this.retried((client) => client.listObjects(container, { marker: opts.marker })).catch((err: unknown) => {
+      if (err instanceof ObjectStoreError && err.status === 404) return []; // no container yet: nothing in it
+      throw err;
+    });
     // Swift's last_modified is UTC without a zone
     return page.flatMap((e) => ('name' in e ? [{ name: e.name, lastModified: Date.parse(`${e.last_modified}Z`) }] : []));
   }
