@@ -61,19 +61,24 @@ export async function ingest(
       const total = hasher.bytes + chunk.length;
       if (maxSize !== undefined && total > maxSize) throw new StoreQuotaExceeded(maxSize);
       if (expectedSize !== undefined && total > expectedSize) throw new StoreSizeMismatch(expectedSize, total);
-      hasher.update(chunk);
+      const hashing = hasher.update(chunk);
       if (headerBytes < INSPECT_BYTES) headerBytes += chunk.copy(header, headerBytes);
       await abort.race(sink.write(chunk));
+      if (hashing) await abort.race(hashing);
     }
+    if (expectedSize !== undefined && hasher.bytes !== expectedSize) throw new StoreSizeMismatch(expectedSize, hasher.bytes);
+    const digest = await hasher.digest();
     finished = true;
+    const { format, virtualSize } = inspectHeader(header.subarray(0, headerBytes));
+    return { ...digest, virtualSize, detectedFormat: format };
   } finally {
     abort.dispose();
-    // Let an unfinished source run its cleanup, without waiting: a pending read may never end.
-    if (!finished) chunks.return?.().catch(() => {});
+    if (!finished) {
+      hasher.abandon();
+      // Let an unfinished source run its cleanup, without waiting: a pending read may never end.
+      chunks.return?.().catch(() => {});
+    }
   }
-  if (expectedSize !== undefined && hasher.bytes !== expectedSize) throw new StoreSizeMismatch(expectedSize, hasher.bytes);
-  const { format, virtualSize } = inspectHeader(header.subarray(0, headerBytes));
-  return { ...hasher.digest(), virtualSize, detectedFormat: format };
 }
 
 type Chunk = Uint8Array | string;
