@@ -1,9 +1,9 @@
 // Object PUT: the body is streamed to every replica at once, never held whole. Each replica's
 // server first says 100 Continue (a handoff takes the place of one that cannot), then gets each
 // chunk as it arrives from the client, the client waiting while the slowest takes it. The last
-// chunk is held back until the whole body is seen: if its MD5 is not the client's ETag, or the
-// client went away, the uploads are cut short and no replica keeps anything.
-import { createHash } from 'node:crypto';
+// chunk is held back until the whole body is seen: if the client went away or sent less than it
+// announced, the uploads are cut short and no replica keeps anything. Each replica's server
+// hashes what it stores and refuses (422) a body whose MD5 is not the client's ETag.
 import type { Readable } from 'node:stream';
 import { applyDeleteHeaders, checkObjectCreation, MAX_FILE_SIZE } from '../constraints.ts';
 import { textResponse, type SwiftRequest, type SwiftResponse } from '../pipeline.ts';
@@ -51,19 +51,13 @@ async function openUploads(ctx: ProxyContext, ring: Ring, partition: number, pat
   return uploads.filter((u): u is Upload => u !== undefined);
 }
 
-interface Streamed {
-  etag: string;
-  /** the held-back last chunk */
-  last?: Buffer;
-}
 
 /**
  * Copies the client's body to every live upload; uploads that fail are dropped, and fewer than
  * `quorum` left is a 503. Throws a ResponseError for the client: 413 past max_file_size, 499
  * when the client disconnects or sends less than it said.
  */
-async function streamBody(ctx: ProxyContext, body: Readable | undefined, live: Upload[], quorum: number, length: number | undefined): Promise<Streamed> {
-  const md5 = createHash('md5');
+async function streamBody(ctx: ProxyContext, body: Readable | undefined, live: Upload[], quorum: number, length: number | undefined): Promise<Buffer | undefined> {
   let bytes = 0;
   let last: Buffer | undefined;
   const send = async (chunk: Buffer) => {
@@ -80,7 +74,6 @@ async function streamBody(ctx: ProxyContext, body: Readable | undefined, live: U
       const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
       bytes += data.length;
       if (bytes > MAX_FILE_SIZE) throw new ResponseError(textResponse(413, 'Your request is too large.'));
-      md5.update(data);
       if (last) await send(last);
       last = data;
     }
@@ -93,7 +86,7 @@ async function streamBody(ctx: ProxyContext, body: Readable | undefined, live: U
     ctx.logger.warn({ bytes, length }, 'client sent less than its Content-Length');
     throw new ResponseError(textResponse(499, 'The client disconnected during the request.'));
   }
-  return { etag: md5.digest('hex'), last };
+  return last;
 }
 
 /** Ends every live upload and gathers the answers; replicas that gave none count as 503s. */
@@ -140,18 +133,19 @@ export async function putObject(ctx: ProxyContext, req: SwiftRequest, target: Ob
       ctx.logger.error({ path: target.path, connected: live.length, quorum }, 'object PUT returning 503: too few storage nodes');
       return serviceUnavailable();
     }
-    const { etag, last } = await streamBody(ctx, req.body, live, quorum, length);
-    const expected = normalizeEtag(req.headers['etag']);
-    if (expected !== undefined && expected !== etag) return textResponse(422, 'Unable to process the contained instructions');
-
+    const last = await streamBody(ctx, req.body, live, quorum, length);
+    // Each storage server hashes what it stored and checks the client's ETag (422 when it
+    // differs); the proxy only makes sure the replicas agree, as Swift's does.
     const results = await finishUploads(ctx, live, last, nodes.length);
     const stored = new Set(results.filter((r) => isSuccess(r.status) && r.headers['etag']).map((r) => normalizeEtag(r.headers['etag'])));
-    if (stored.size > 1 || (stored.size === 1 && !stored.has(etag))) {
-      ctx.logger.error({ path: target.path, etags: [...stored], etag }, 'object servers returned mismatched etags');
+    if (stored.size > 1) {
+      ctx.logger.error({ path: target.path, etags: [...stored] }, 'object servers returned mismatched etags');
       return textResponse(500, 'An error occurred');
     }
     const best = bestResponse(results, quorum);
+    if (best.status === 422) return textResponse(422, 'Unable to process the contained instructions');
     if (!isSuccess(best.status)) return best;
+    const etag = [...stored][0] ?? '';
     return {
       status: best.status,
       headers: { 'content-type': 'text/html; charset=UTF-8', 'content-length': '0', etag, 'last-modified': headerTimestamp(req.headers['x-timestamp']).httpDate },
