@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { StoreDuplicate, StoreError, StoreFull, StoreNotFound, StoreUnavailable } from './errors.ts';
-import { DEFAULT_WRITE_BUFFER, FileWriter } from './file-writer.ts';
+import { DEFAULT_WRITE_BUFFER, FileWriter } from '../../core/fs/file-writer.ts';
 import { checkAddOptions, ingest } from './ingest.ts';
 import { checkImageId, isImageId } from './names.ts';
 import { clipRange } from './range.ts';

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fsyncSync, openSync } from 'node:fs';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { FileWriter } from '../../core/fs/file-writer.ts';
 
 export async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
@@ -25,14 +26,21 @@ export function fsyncDirSync(dir: string): void {
   }
 }
 
+/** Writes are gathered into this many bytes per write call (a network body arrives in 64 KiB pieces). */
+const WRITE_BUFFER = 256 * 1024;
+
 export class TempFile {
   private position = 0;
   private done = false;
+  /** batches writes, keeps one in flight, and datasyncs large files as they grow (see FileWriter) */
+  private readonly writer: FileWriter;
 
   private constructor(
     readonly path: string,
     private readonly handle: FileHandle,
-  ) {}
+  ) {
+    this.writer = new FileWriter(handle, WRITE_BUFFER);
+  }
 
   /** A new empty file in `tmpDir` (created if missing). */
   static async create(tmpDir: string): Promise<TempFile> {
@@ -44,19 +52,16 @@ export class TempFile {
     return this.position;
   }
 
+  /** Takes `data` (the caller may reuse it once this resolves); it reaches the disk by commit(). */
   async write(data: Uint8Array): Promise<void> {
-    let written = 0;
-    while (written < data.length) {
-      const { bytesWritten } = await this.handle.write(data, written, data.length - written, this.position + written);
-      written += bytesWritten;
-    }
+    await this.writer.write(data);
     this.position += data.length;
   }
 
-  /** fsync, then rename to `target` (its directory made if needed) and fsync that directory. */
+  /** Writes what is buffered, fsyncs, then renames to `target` (its directory made if needed) and fsyncs that directory. */
   async commit(target: string): Promise<void> {
     if (this.done) throw new Error('temp file already committed or discarded');
-    await this.handle.sync();
+    await this.writer.finish();
     await this.handle.close();
     this.done = true;
     try {
@@ -72,6 +77,7 @@ export class TempFile {
   async discard(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    await this.writer.abandon();
     await this.handle.close().catch(() => undefined);
     await unlink(this.path).catch(() => undefined);
   }

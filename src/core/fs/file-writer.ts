@@ -12,15 +12,15 @@
  * Chunks are copied into our buffers, so callers may reuse theirs once write() resolves.
  */
 import type { FileHandle } from 'node:fs/promises';
-import type { IngestSink } from './ingest.ts';
 
 export const DEFAULT_WRITE_BUFFER = 1024 * 1024;
 export const DEFAULT_SYNC_EVERY = 32 * 1024 * 1024;
 
-export class FileWriter implements IngestSink {
+export class FileWriter {
   private readonly fh: FileHandle;
-  private filling: Buffer;
-  private spare: Buffer;
+  /** allocated on first use, so a writer that gets little data costs little */
+  private filling: Buffer | null = null;
+  private spare: Buffer | null = null;
   private filled = 0;
   private position = 0;
   private abandoned = false;
@@ -33,18 +33,18 @@ export class FileWriter implements IngestSink {
 
   constructor(
     fh: FileHandle,
-    bufferSize = DEFAULT_WRITE_BUFFER,
+    private readonly bufferSize = DEFAULT_WRITE_BUFFER,
     private readonly syncEvery = DEFAULT_SYNC_EVERY,
   ) {
     this.fh = fh;
-    this.filling = Buffer.allocUnsafe(bufferSize);
-    this.spare = Buffer.allocUnsafe(bufferSize);
   }
 
-  async write(chunk: Buffer): Promise<void> {
+  async write(chunk: Uint8Array): Promise<void> {
+    const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let offset = 0;
-    while (offset < chunk.length) {
-      const copied = chunk.copy(this.filling, this.filled, offset);
+    while (offset < data.length) {
+      this.filling ??= Buffer.allocUnsafe(this.bufferSize);
+      const copied = data.copy(this.filling, this.filled, offset);
       this.filled += copied;
       offset += copied;
       if (this.filled === this.filling.length) await this.flush();
@@ -77,7 +77,7 @@ export class FileWriter implements IngestSink {
     await this.settle(); // the spare buffer is free once the previous write is done
     if (this.abandoned) throw new Error('file writer abandoned');
     if (this.filled === 0) return;
-    const full = this.filling;
+    const full = this.filling!;
     const length = this.filled;
     this.filling = this.spare;
     this.spare = full;
