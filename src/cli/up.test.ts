@@ -220,6 +220,8 @@ describe('tenrec up', () => {
       }
     }
     assert.ok(signedWithNewKey, 'tokens are signed with the rotated-in primary key after SIGHUP');
+    // The log line may still be in the pipe when the first new token arrives.
+    for (let i = 0; i < 250 && !/"reason":"SIGHUP".*"msg":"fernet keys reloaded"/.test(p.stderr()); i++) await new Promise((r) => setTimeout(r, 20));
     assert.match(p.stderr(), /"reason":"SIGHUP".*"msg":"fernet keys reloaded"/);
     assert.equal(p.child.exitCode, null, 'SIGHUP does not stop the process');
 
