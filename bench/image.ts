@@ -1,6 +1,6 @@
 // Image data throughput against a running cloud: a 1 GiB (by default) upload and download
 // through the Image API in MB/s, beside the raw write/read rate of the store's own directory
-// measured in the same run, and the server's resident memory before and at its peak during
+// and the upload rate of a bare Node server writing to it, measured in the same run, and the server's resident memory before and at its peak during
 // each transfer (it must not grow with the image size: data is streamed, never held).
 //   tenrec up &   then:   source .tenrec/openrc && npm run bench:image -- [--mib 1024]
 //     [--dir .tenrec/images/local] [--server-pid <pid of tenrec>] [--store swift]
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { benchArgs, benchLogin } from './common.ts';
 
 const args = benchArgs('bench/image', {
@@ -106,6 +106,29 @@ const rawRead = await measured(undefined, async () => {
 });
 rmSync(rawFile, { force: true });
 
+// What a bare Node server does with the same upload on this machine: a child process that
+// writes the body to the same directory and fsyncs, nothing else (no hashing, no database).
+// The API's upload pays for its two digests on top of this.
+const BARE_SERVER = `
+const { createServer } = require('node:http');
+const { open, rm } = require('node:fs/promises');
+const server = createServer(async (req, res) => {
+  const fh = await open(process.argv[1], 'w');
+  let at = 0;
+  for await (const chunk of req) { await fh.write(chunk, 0, chunk.length, at); at += chunk.length; }
+  await fh.sync(); await fh.close(); await rm(process.argv[1]);
+  res.end(String(at));
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+const bare = spawn(process.execPath, ['-e', BARE_SERVER, join(args.dir!, `.bench-bare-${process.pid}`)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const barePort = await new Promise<number>((resolve) => bare.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+const bareUpload = await measured(undefined, async () => {
+  const res = await send('PUT', new URL(`http://127.0.0.1:${barePort}/`), { 'content-length': total }, source());
+  for await (const _ of res) void _;
+});
+bare.kill();
+
 // What an upload cannot beat on this CPU: Glance's checksum (MD5) and os_hash_value (SHA-512)
 // over every byte. MD5 is sequential, so its one-core rate bounds an upload on any core count.
 const hashSeconds = (algorithm: string) => {
@@ -140,5 +163,6 @@ const mem = (peak: number) => (pid ? `server RSS ${baseline.toFixed(0)} MiB befo
 console.log(`image data, ${args.mib} MiB, store ${args.store ?? '(the default)'}, directory ${args.dir}${args['drop-caches'] ? ', page cache dropped before reads' : ', reads may come from the page cache'}`);
 console.log(`raw disk write ${mbps(rawWrite.seconds).padStart(6)} MB/s   raw disk read ${mbps(rawRead.seconds).padStart(6)} MB/s`);
 console.log(`hashing, one core: MD5 ${mbps(md5Seconds)} MB/s, SHA-512 ${mbps(sha512Seconds)} MB/s, both in turn ${mbps(md5Seconds + sha512Seconds)} MB/s`);
-console.log(`API upload     ${mbps(upload.seconds).padStart(6)} MB/s (${((rawWrite.seconds / upload.seconds) * 100).toFixed(0)}% of raw write)   ${mem(upload.peak)}`);
+console.log(`bare Node server receiving and writing the same upload: ${mbps(bareUpload.seconds)} MB/s`);
+console.log(`API upload     ${mbps(upload.seconds).padStart(6)} MB/s (${((rawWrite.seconds / upload.seconds) * 100).toFixed(0)}% of raw write, ${((bareUpload.seconds / upload.seconds) * 100).toFixed(0)}% of the bare server)   ${mem(upload.peak)}`);
 console.log(`API download   ${mbps(download.seconds).padStart(6)} MB/s (${((rawRead.seconds / download.seconds) * 100).toFixed(0)}% of raw read)   ${mem(download.peak)}`);
