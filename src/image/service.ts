@@ -114,7 +114,7 @@ export async function createImageService(opts: ImageServiceOptions): Promise<Ima
     if (store instanceof FileStore) await store.sweepTemporaryFiles(olderThanMs);
   }
   opts.logger.info({ recovered }, 'image: interrupted transfers reconciled');
-  const stopSweep = startOrphanSweep(deps, { before: new Date(Date.now() - olderThanMs), logger: opts.logger });
+  const sweep = startOrphanSweep(deps, { before: new Date(Date.now() - olderThanMs), logger: opts.logger });
   // Image data is streamed, never parsed as a body: the limit only bounds JSON documents.
   const app = createApp({ service: 'image', fault: webobFault, logger: opts.logger, bodyLimit: 1024 * 1024, ignoreTrailingSlash: false });
   registerTokenAuth(app, validator, { publicRoutes: ['GET /', 'GET /versions'] });
@@ -125,7 +125,7 @@ export async function createImageService(opts: ImageServiceOptions): Promise<Ima
     close: async () => {
       await app.close();
       await importsInFlight(deps); // background imports finish before the database closes
-      await stopSweep();
+      sweep.stop();
       await close();
     },
   };

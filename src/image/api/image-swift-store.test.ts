@@ -185,7 +185,7 @@ describe('image data in the swift store', () => {
     assert.ok(liveObjects.length > 0, 'the live upload wrote a segment');
     await new Promise((r) => setTimeout(r, 20));
 
-    await startOrphanSweep(cloud.imageService.deps, { before: new Date(), logger: cloud.imageService.deps.logger })();
+    await startOrphanSweep(cloud.imageService.deps, { before: new Date(), logger: cloud.imageService.deps.logger }).done;
     assert.deepEqual(await objectsOf(dead), []);
     assert.deepEqual(await objectsOf(whole), wholeObjects);
     assert.deepEqual(await objectsOf(live), liveObjects);

@@ -25,11 +25,19 @@ async function isIdle(deps: ImageDeps, imageId: string): Promise<boolean> {
   return !lock;
 }
 
-/**
- * Starts the sweep of every object-storage store in the background; the returned function
- * stops it: a try in progress finishes, no new one starts.
- */
-export function startOrphanSweep(deps: ImageDeps, opts: { before: Date; logger: Logger }): () => Promise<void> {
+export interface OrphanSweep {
+  /** settles when every store was swept, or the sweep was stopped */
+  done: Promise<void>;
+  /**
+   * No further try starts. A try in progress is not waited for: it may be stuck on a
+   * service that does not answer, and the process must still be able to stop; what it does
+   * after the database closed fails and is ignored.
+   */
+  stop(): void;
+}
+
+/** Starts the sweep of every object-storage store in the background. */
+export function startOrphanSweep(deps: ImageDeps, opts: { before: Date; logger: Logger }): OrphanSweep {
   const stores = deps.stores.all().filter((s): s is ObjectStorageStore => s instanceof ObjectStorageStore);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -43,7 +51,7 @@ export function startOrphanSweep(deps: ImageDeps, opts: { before: Date; logger: 
 
   const run = async () => {
     for (const store of stores) {
-      for (let delay = FIRST_RETRY_MS; ; delay = Math.min(delay * 2, MAX_RETRY_MS)) {
+      for (let delay = FIRST_RETRY_MS; !stopped; delay = Math.min(delay * 2, MAX_RETRY_MS)) {
         try {
           const removed = await store.sweepOrphanSegments(opts.before, (id) => isIdle(deps, id));
           if (removed.length > 0) opts.logger.info({ store: store.id, removed }, 'image: removed segments of interrupted transfers');
@@ -52,16 +60,16 @@ export function startOrphanSweep(deps: ImageDeps, opts: { before: Date; logger: 
           if (stopped) break;
           opts.logger.debug({ err, store: store.id }, 'image: orphan segment sweep will try again');
           await sleep(delay);
-          if (stopped) break;
         }
       }
     }
   };
-  const running = stores.length > 0 ? run() : Promise.resolve();
-  return async () => {
-    stopped = true;
-    clearTimeout(timer);
-    wake?.();
-    await running;
+  return {
+    done: stores.length > 0 ? run() : Promise.resolve(),
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      wake?.();
+    },
   };
 }
