@@ -50,6 +50,8 @@ export class ImageConfigError extends Error {}
 
 const MiB = 1024 * 1024;
 const ENDPOINT_INTERFACE = { publicURL: 'public', internalURL: 'internal', adminURL: 'admin' } as const;
+/** store ids and the container name end up in locations and object paths */
+const PLAIN_NAME = /^[A-Za-z0-9_.-]+$/;
 
 /**
  * The stores [image] enabled_backends names, as id:type pairs: file stores under stores_dir,
@@ -61,10 +63,10 @@ function buildStores(config: Config, stateDir: string, session: ServiceSession):
   const base = s.stores_dir || join(stateDir, 'images');
   const stores = s.enabled_backends.map((entry): ImageStore => {
     const [id, type, ...rest] = entry.split(':').map((x) => x.trim());
-    if (!id || rest.length > 0 || !/^[A-Za-z0-9_.-]+$/.test(id)) throw new ImageConfigError(`[image] enabled_backends: '${entry}' is not id:type`);
+    if (!id || rest.length > 0 || !PLAIN_NAME.test(id)) throw new ImageConfigError(`[image] enabled_backends: '${entry}' is not id:type`);
     if (type === 'file') return new FileStore({ id, directory: join(base, id), description: `Files under ${join(base, id)}` });
     if (type === 'swift') {
-      if (!/^[A-Za-z0-9_.-]+$/.test(s.swift_store_container)) throw new ImageConfigError(`[image] swift_store_container: '${s.swift_store_container}' is not a plain name`);
+      if (!PLAIN_NAME.test(s.swift_store_container)) throw new ImageConfigError(`[image] swift_store_container: '${s.swift_store_container}' is not a plain name`);
       return new ObjectStorageStore({
         id,
         container: s.swift_store_container,
