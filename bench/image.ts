@@ -87,6 +87,20 @@ function dropCaches(): void {
   writeFileSync('/proc/sys/vm/drop_caches', '3\n');
 }
 
+/** Seconds curl takes to download `url` (page cache dropped first, as for the other reads); undefined without curl. */
+function curlSeconds(url: string, token: string): number | undefined {
+  dropCaches();
+  try {
+    const out = execFileSync('curl', ['-sf', '-o', '/dev/null', '-w', '%{time_total} %{size_download}', '-H', `x-auth-token: ${token}`, url], { encoding: 'utf8' });
+    const [seconds, size] = out.trim().split(' ').map(Number);
+    if (size !== total) throw new Error(`curl downloaded ${size} bytes of ${total}`);
+    return seconds;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 const mbps = (seconds: number) => (total / 1e6 / seconds).toFixed(0);
 
 const { token, endpoint: base } = await benchLogin('bench/image', args, 'image');
@@ -156,8 +170,11 @@ const download = await measured(pid, async () => {
   const res = await send('GET', new URL(`${base}/v2/images/${created.id}/file`), { 'x-auth-token': token });
   for await (const chunk of res) received += (chunk as Buffer).length;
 });
-await json(await send('DELETE', new URL(`${base}/v2/images/${created.id}`), { 'x-auth-token': token }));
 if (received !== total) throw new Error(`downloaded ${received} bytes of ${total}`);
+// Node's own HTTP client spends a core of this machine's two on reading; curl, when there is
+// one, costs less and shows more of what the server can send.
+const curlDownload = curlSeconds(`${base}/v2/images/${created.id}/file`, token);
+await json(await send('DELETE', new URL(`${base}/v2/images/${created.id}`), { 'x-auth-token': token }));
 
 const mem = (peak: number) => (pid ? `server RSS ${baseline.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB` : 'server RSS not sampled (no --server-pid)');
 console.log(`image data, ${args.mib} MiB, store ${args.store ?? '(the default)'}, directory ${args.dir}${args['drop-caches'] ? ', page cache dropped before reads' : ', reads may come from the page cache'}`);
@@ -166,3 +183,4 @@ console.log(`hashing, one core: MD5 ${mbps(md5Seconds)} MB/s, SHA-512 ${mbps(sha
 console.log(`bare Node server receiving and writing the same upload: ${mbps(bareUpload.seconds)} MB/s`);
 console.log(`API upload     ${mbps(upload.seconds).padStart(6)} MB/s (${((rawWrite.seconds / upload.seconds) * 100).toFixed(0)}% of raw write, ${((bareUpload.seconds / upload.seconds) * 100).toFixed(0)}% of the bare server)   ${mem(upload.peak)}`);
 console.log(`API download   ${mbps(download.seconds).padStart(6)} MB/s (${((rawRead.seconds / download.seconds) * 100).toFixed(0)}% of raw read)   ${mem(download.peak)}`);
+if (curlDownload) console.log(`API download   ${mbps(curlDownload).padStart(6)} MB/s with curl as the client (${((rawRead.seconds / curlDownload) * 100).toFixed(0)}% of raw read)`);
