@@ -107,7 +107,7 @@ export async function createObjectStoreProxy(opts: ObjectStoreProxyOptions): Pro
       maxUploadPartNum: s.s3_max_upload_part_num, minSegmentSize: s.s3_min_segment_size,
     }),
     s3Token({
-      identityUrl: s.auth_url, serviceToken: (renew) => validator.ownServiceToken(renew),
+      identityUrl: s.auth_url, serviceToken: (renew) => validator.session.token(renew),
       resellerPrefix: s.reseller_prefix, secretCacheSeconds: s.s3_secret_cache_seconds, logger,
     }),
     auth,

@@ -47,7 +47,7 @@ export function contextFromToken(token: string, doc: any): RequestContext {
 export class TokenValidator {
   private readonly base: string;
   private readonly cache = new Map<string, Cached>();
-  /** the service user's own login, also for the other calls a service makes as itself */
+  /** the service user's own login, also for the other calls a service makes as itself (the object store's POST /v3/s3tokens, the image service's swift store) */
   readonly session: ServiceSession;
   private readonly cacheSize: number;
   private readonly cacheMs: number;
@@ -87,14 +87,6 @@ export class TokenValidator {
     } catch (err) {
       throw new IdentityUnavailableError(`identity at ${this.base} is unreachable: ${(err as Error).message}`);
     }
-  }
-
-  /**
-   * The service user's own token, for the other calls a service makes to Identity as itself
-   * (the object store's POST /v3/s3tokens); `renew` after Identity refused the one it had.
-   */
-  ownServiceToken(renew = false): Promise<string> {
-    return this.session.token(renew);
   }
 }
 

@@ -1,13 +1,12 @@
 /**
  * Writes a stream of chunks to a file in large, sequential writes with one write in flight
- * while the next buffer fills (double buffering): the disk and the hashing overlap, the
- * syscall count stays low whatever the chunk size the network delivers, and memory is two
- * buffers however large the image.
+ * while the next buffer fills (double buffering): the disk works while the caller prepares
+ * the next bytes (receives, hashes), the syscall count stays low whatever the chunk size the
+ * network delivers, and memory is two buffers however large the file.
  *
  * Every `syncEvery` bytes a datasync starts in the background (one at a time): the kernel
- * would otherwise keep the whole image in the page cache and write it only at the final
- * fsync, after all the hashing; this way the disk writes while the next bytes are hashed
- * and the final fsync has little left to do.
+ * would otherwise keep the whole file in the page cache and write it only at the final
+ * fsync; this way the disk writes as the file grows and the final fsync has little left.
  *
  * Chunks are copied into our buffers, so callers may reuse theirs once write() resolves.
  */
@@ -22,6 +21,7 @@ export class FileWriter {
   private filling: Buffer | null = null;
   private spare: Buffer | null = null;
   private filled = 0;
+  /** where the next buffer goes in the file */
   private position = 0;
   private abandoned = false;
   /** The write in flight; resolves to its error rather than rejecting, so nothing goes unhandled. */
@@ -37,6 +37,11 @@ export class FileWriter {
     private readonly syncEvery = DEFAULT_SYNC_EVERY,
   ) {
     this.fh = fh;
+  }
+
+  /** Bytes taken so far, written or still buffered. */
+  get size(): number {
+    return this.position + this.filled;
   }
 
   async write(chunk: Uint8Array): Promise<void> {

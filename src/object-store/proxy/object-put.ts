@@ -51,7 +51,6 @@ async function openUploads(ctx: ProxyContext, ring: Ring, partition: number, pat
   return uploads.filter((u): u is Upload => u !== undefined);
 }
 
-
 /**
  * Copies the client's body to every live upload; uploads that fail are dropped, and fewer than
  * `quorum` left is a 503. Throws a ResponseError for the client: 413 past max_file_size, 499

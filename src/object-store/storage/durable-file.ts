@@ -30,7 +30,6 @@ export function fsyncDirSync(dir: string): void {
 const WRITE_BUFFER = 256 * 1024;
 
 export class TempFile {
-  private position = 0;
   private done = false;
   /** batches writes, keeps one in flight, and datasyncs large files as they grow (see FileWriter) */
   private readonly writer: FileWriter;
@@ -49,13 +48,12 @@ export class TempFile {
   }
 
   get size(): number {
-    return this.position;
+    return this.writer.size;
   }
 
   /** Takes `data` (the caller may reuse it once this resolves); it reaches the disk by commit(). */
   async write(data: Uint8Array): Promise<void> {
     await this.writer.write(data);
-    this.position += data.length;
   }
 
   /** Writes what is buffered, fsyncs, then renames to `target` (its directory made if needed) and fsyncs that directory. */
